@@ -1,0 +1,1 @@
+//! Shared problem definitions for the criterion benches (see `benches/bench_main.rs`).

@@ -1,0 +1,119 @@
+//! The mathematical objects integrators act on: vector fields and Hamiltonians.
+//!
+//! States are batched: an `Array2<f64>` holds one trajectory per row, because datasets integrate
+//! thousands of trajectories together. A Hamiltonian state row is laid out as `[q₁..q_d, p₁..p_d]`.
+
+use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, s};
+
+/// A first-order system dy/dt = f(t, y), evaluated on every row of a batch.
+pub trait VectorField: Sync {
+    /// Number of state components (columns of a state row).
+    fn dim(&self) -> usize;
+    /// Writes f(t, yᵢ) into row i of `dy` for every row yᵢ of `y`.
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, dy: ArrayViewMut2<'_, f64>);
+}
+
+/// A Hamiltonian H(q, p) with d degrees of freedom and its gradients.
+///
+/// Hamilton's equations q̇ = ∂H/∂p, ṗ = -∂H/∂q define the flow; [`HamiltonianField`] turns a
+/// Hamiltonian into a [`VectorField`] on `[q, p]` rows.
+pub trait Hamiltonian: Sync {
+    /// Degrees of freedom d (a state row has 2d columns).
+    fn dof(&self) -> usize;
+    /// H(qᵢ, pᵢ) for every row.
+    fn energy(&self, q: ArrayView2<'_, f64>, p: ArrayView2<'_, f64>, out: ArrayViewMut1<'_, f64>);
+    /// ∂H/∂q for every row.
+    fn dh_dq(&self, q: ArrayView2<'_, f64>, p: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>);
+    /// ∂H/∂p for every row.
+    fn dh_dp(&self, q: ArrayView2<'_, f64>, p: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>);
+}
+
+/// A separable Hamiltonian H(q, p) = T(p) + V(q).
+///
+/// Separability makes the kinetic and potential flows exactly solvable (drifts and kicks), which
+/// is what the explicit symplectic splitting methods of [`crate::splitting`] compose.
+pub trait SeparableHamiltonian: Sync {
+    /// Degrees of freedom d.
+    fn dof(&self) -> usize;
+    /// Kinetic energy T(pᵢ) for every row.
+    fn kinetic(&self, p: ArrayView2<'_, f64>, out: ArrayViewMut1<'_, f64>);
+    /// Potential energy V(qᵢ) for every row.
+    fn potential(&self, q: ArrayView2<'_, f64>, out: ArrayViewMut1<'_, f64>);
+    /// ∇T(p) (the velocity q̇) for every row.
+    fn grad_kinetic(&self, p: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>);
+    /// ∇V(q) (minus the force) for every row.
+    fn grad_potential(&self, q: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>);
+}
+
+impl<S: SeparableHamiltonian> Hamiltonian for S {
+    fn dof(&self) -> usize {
+        SeparableHamiltonian::dof(self)
+    }
+    fn energy(&self, q: ArrayView2<'_, f64>, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        self.kinetic(p, out.view_mut());
+        let mut v = ndarray::Array1::zeros(out.len());
+        self.potential(q, v.view_mut());
+        out += &v;
+    }
+    fn dh_dq(&self, q: ArrayView2<'_, f64>, _p: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>) {
+        self.grad_potential(q, out);
+    }
+    fn dh_dp(&self, _q: ArrayView2<'_, f64>, p: ArrayView2<'_, f64>, out: ArrayViewMut2<'_, f64>) {
+        self.grad_kinetic(p, out);
+    }
+}
+
+/// Hamilton's equations as a vector field on rows `[q, p]`: f = (∂H/∂p, -∂H/∂q).
+#[derive(Debug, Clone, Copy)]
+pub struct HamiltonianField<H>(pub H);
+
+impl<H: Hamiltonian> VectorField for HamiltonianField<H> {
+    fn dim(&self) -> usize {
+        2 * self.0.dof()
+    }
+    fn eval(&self, _t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+        let d = self.0.dof();
+        let (q, p) = (y.slice(s![.., ..d]), y.slice(s![.., d..]));
+        let (mut dq, mut dp) = dy.multi_slice_mut((s![.., ..d], s![.., d..]));
+        self.0.dh_dp(q, p, dq.view_mut());
+        self.0.dh_dq(q, p, dp.view_mut());
+        dp.mapv_inplace(|x| -x);
+    }
+}
+
+/// Total energy H of every row of a batch of `[q, p]` states.
+pub fn energies<H: Hamiltonian + ?Sized>(h: &H, y: ArrayView2<'_, f64>) -> ndarray::Array1<f64> {
+    let d = h.dof();
+    let mut out = ndarray::Array1::zeros(y.len_of(Axis(0)));
+    h.energy(y.slice(s![.., ..d]), y.slice(s![.., d..]), out.view_mut());
+    out
+}
+
+/// A closure as a vector field: `FnField { dim, f: |t, y, dy| ... }`.
+pub struct FnField<F> {
+    /// Number of state components.
+    pub dim: usize,
+    /// The right-hand side, called on a whole batch.
+    pub f: F,
+}
+
+impl<F> VectorField for FnField<F>
+where
+    F: Fn(f64, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>) + Sync,
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, dy: ArrayViewMut2<'_, f64>) {
+        (self.f)(t, y, dy)
+    }
+}
+
+impl<V: VectorField + ?Sized> VectorField for &V {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, dy: ArrayViewMut2<'_, f64>) {
+        (**self).eval(t, y, dy)
+    }
+}

@@ -1,0 +1,194 @@
+//! Reference Hamiltonian problems with known behaviour, used to verify integrators
+//! (Hairer–Lubich–Wanner I.1–I.2): the harmonic oscillator, the pendulum, the Kepler problem with
+//! its exact solution, and the Hénon–Heiles system. The physical systems for datasets live in
+//! `liouville-sim`; these are the integrators' own yardsticks.
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip, array};
+
+use crate::SeparableHamiltonian;
+
+/// Harmonic oscillator H = p²/(2m) + k q²/2 in one degree of freedom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HarmonicOscillator {
+    /// Mass m.
+    pub mass: f64,
+    /// Spring constant k.
+    pub stiffness: f64,
+}
+
+impl Default for HarmonicOscillator {
+    fn default() -> Self {
+        Self { mass: 1.0, stiffness: 1.0 }
+    }
+}
+
+impl SeparableHamiltonian for HarmonicOscillator {
+    fn dof(&self) -> usize {
+        1
+    }
+    fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(p.column(0)).for_each(|o, &p| *o = 0.5 * p * p / self.mass);
+    }
+    fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(q.column(0)).for_each(|o, &q| *o = 0.5 * self.stiffness * q * q);
+    }
+    fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        Zip::from(&mut out).and(&p).for_each(|o, &p| *o = p / self.mass);
+    }
+    fn grad_potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        Zip::from(&mut out).and(&q).for_each(|o, &q| *o = self.stiffness * q);
+    }
+}
+
+/// Mathematical pendulum H = p²/2 + 1 - cos q (unit mass, length and gravity).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pendulum;
+
+impl SeparableHamiltonian for Pendulum {
+    fn dof(&self) -> usize {
+        1
+    }
+    fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(p.column(0)).for_each(|o, &p| *o = 0.5 * p * p);
+    }
+    fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(q.column(0)).for_each(|o, &q| *o = 1.0 - q.cos());
+    }
+    fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        out.assign(&p);
+    }
+    fn grad_potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        Zip::from(&mut out).and(&q).for_each(|o, &q| *o = q.sin());
+    }
+}
+
+/// Hénon–Heiles H = |p|²/2 + (q₁² + q₂²)/2 + q₁²q₂ - q₂³/3, a non-integrable two-degree-of-freedom
+/// system (chaotic above energy ≈ 1/8).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HenonHeiles;
+
+impl SeparableHamiltonian for HenonHeiles {
+    fn dof(&self) -> usize {
+        2
+    }
+    fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(p.rows()).for_each(|o, p| *o = 0.5 * p.dot(&p));
+    }
+    fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(q.rows()).for_each(|o, q| {
+            let (x, y) = (q[0], q[1]);
+            *o = 0.5 * (x * x + y * y) + x * x * y - y * y * y / 3.0;
+        });
+    }
+    fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        out.assign(&p);
+    }
+    fn grad_potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        Zip::from(out.rows_mut()).and(q.rows()).for_each(|mut o, q| {
+            let (x, y) = (q[0], q[1]);
+            o[0] = x + 2.0 * x * y;
+            o[1] = y + x * x - y * y;
+        });
+    }
+}
+
+/// The Kepler problem H = |p|²/2 - 1/|q| in the plane (μ = 1, semi-major axis 1, period 2π).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Kepler {
+    /// Orbital eccentricity e ∈ [0, 1).
+    pub eccentricity: f64,
+}
+
+impl Kepler {
+    /// Hairer–Lubich–Wanner's initial condition at perihelion:
+    /// q₀ = (1 - e, 0), p₀ = (0, √((1 + e)/(1 - e))).
+    pub fn initial_state(&self) -> Array2<f64> {
+        let e = self.eccentricity;
+        array![[1.0 - e, 0.0, 0.0, ((1.0 + e) / (1.0 - e)).sqrt()]]
+    }
+
+    /// Orbital period 2π.
+    pub fn period(&self) -> f64 {
+        std::f64::consts::TAU
+    }
+
+    /// Energy of the orbit, -1/2 (semi-major axis 1).
+    pub fn exact_energy(&self) -> f64 {
+        -0.5
+    }
+
+    /// Angular momentum √(1 - e²).
+    pub fn exact_angular_momentum(&self) -> f64 {
+        (1.0 - self.eccentricity.powi(2)).sqrt()
+    }
+
+    /// The exact state at time t, from Kepler's equation E - e sin E = t solved by Newton:
+    /// q = (cos E - e, √(1-e²) sin E), p = (-sin E, √(1-e²) cos E)/(1 - e cos E).
+    pub fn exact_state(&self, t: f64) -> [f64; 4] {
+        let e = self.eccentricity;
+        let tau = std::f64::consts::TAU;
+        let mean_anomaly = t - tau * (t / tau).round();
+        let mut big_e = if e < 0.8 { mean_anomaly } else { std::f64::consts::PI.copysign(mean_anomaly) };
+        for _ in 0..50 {
+            let delta = (big_e - e * big_e.sin() - mean_anomaly) / (1.0 - e * big_e.cos());
+            big_e -= delta;
+            if delta.abs() < 1e-16 {
+                break;
+            }
+        }
+        let (s, c) = big_e.sin_cos();
+        let w = (1.0 - e * e).sqrt();
+        let r = 1.0 - e * c;
+        [c - e, w * s, -s / r, w * c / r]
+    }
+}
+
+/// Angular momentum q₁p₂ - q₂p₁ of every row of a batch of planar `[q₁, q₂, p₁, p₂]` states.
+pub fn angular_momentum(y: ArrayView2<'_, f64>) -> ndarray::Array1<f64> {
+    y.rows().into_iter().map(|r| r[0] * r[3] - r[1] * r[2]).collect()
+}
+
+impl SeparableHamiltonian for Kepler {
+    fn dof(&self) -> usize {
+        2
+    }
+    fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(p.rows()).for_each(|o, p| *o = 0.5 * p.dot(&p));
+    }
+    fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
+        Zip::from(&mut out).and(q.rows()).for_each(|o, q| *o = -1.0 / q.dot(&q).sqrt());
+    }
+    fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        out.assign(&p);
+    }
+    fn grad_potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
+        Zip::from(out.rows_mut()).and(q.rows()).for_each(|mut o, q| {
+            let r2 = q[0] * q[0] + q[1] * q[1];
+            let inv_r3 = 1.0 / (r2 * r2.sqrt());
+            o[0] = q[0] * inv_r3;
+            o[1] = q[1] * inv_r3;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::energies;
+
+    #[test]
+    fn kepler_exact_solution_conserves_invariants() {
+        let k = Kepler { eccentricity: 0.6 };
+        let y0 = k.initial_state();
+        assert_eq!(k.exact_state(0.0).to_vec(), y0.row(0).to_vec());
+        for &t in &[0.3, 1.7, 4.0, 100.0, 628.3] {
+            let y = Array2::from_shape_vec((1, 4), k.exact_state(t).to_vec()).unwrap();
+            assert!((energies(&k, y.view())[0] + 0.5).abs() < 1e-13, "t = {t}");
+            assert!((angular_momentum(y.view())[0] - 0.8).abs() < 1e-13, "t = {t}");
+        }
+        let after_period = k.exact_state(k.period());
+        for (a, b) in after_period.iter().zip(y0.iter()) {
+            assert!((a - b).abs() < 1e-14);
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! # liouville
+//! Facade.

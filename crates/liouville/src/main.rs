@@ -1,0 +1,2 @@
+//! The `liouville` command-line tool.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Project automation (the cargo-xtask pattern): `cargo xtask ci`.
+fn main() {}
