@@ -90,6 +90,7 @@ pub fn energies<H: Hamiltonian + ?Sized>(h: &H, y: ArrayView2<'_, f64>) -> ndarr
 }
 
 /// A closure as a vector field: `FnField { dim, f: |t, y, dy| ... }`.
+#[derive(Clone, Copy)]
 pub struct FnField<F> {
     /// Number of state components.
     pub dim: usize,
