@@ -1,0 +1,155 @@
+//! Plots without system fonts: DejaVu Sans ships in `assets/fonts/` and is registered with
+//! plotters' `ab_glyph` backend at start-up. Files are written atomically (temporary file, then
+//! rename), so an interrupted run never leaves a half-written plot behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::prelude::*;
+
+/// Why a plot could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// Drawing failed inside plotters.
+    #[error("drawing {path}: {message}")]
+    Draw {
+        /// Target file.
+        path: PathBuf,
+        /// Backend message.
+        message: String,
+    },
+    /// Filesystem error.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// Target file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Nothing positive to draw on a log axis.
+    #[error("no positive, finite values to plot on a log scale for {0}")]
+    Empty(PathBuf),
+}
+
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+/// Registers the shipped font as plotters' "sans-serif" (idempotent).
+pub fn register_fonts() {
+    REGISTER.call_once(|| {
+        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
+            // The font is compiled in; failing to parse it is a build defect, not a user error.
+            unreachable!("the shipped DejaVuSans.ttf is a valid TrueType font");
+        }
+    });
+}
+
+/// One named line of a chart.
+pub struct Series<'a> {
+    /// Legend label.
+    pub label: &'a str,
+    /// (x, y) points.
+    pub points: &'a [(f64, f64)],
+}
+
+/// Draws `series` against a linear x axis and a logarithmic y axis into `path` (PNG or SVG by
+/// extension), atomically. Non-positive or non-finite y values are skipped.
+pub fn log_y_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+    register_fonts();
+    let finite = |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().filter(finite).copied()).collect();
+    if all.is_empty() {
+        return Err(PlotError::Empty(path.to_owned()));
+    }
+    let (x_min, x_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y_min, y_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let y_range = (y_min / 2.0).max(1e-18)..(y_max * 2.0);
+    let x_range = x_min..x_max.max(x_min + f64::EPSILON);
+
+    let tmp = temporary_sibling(path);
+    let draw_err = |e: String| PlotError::Draw { path: path.to_owned(), message: e };
+    let svg = path.extension().is_some_and(|e| e == "svg");
+    let ranges = (x_range, y_range);
+    if svg {
+        draw_chart(SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(), title, x_label, y_label, series, ranges)
+    } else {
+        draw_chart(BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(), title, x_label, y_label, series, ranges)
+    }
+    .map_err(draw_err)?;
+    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io { path: path.to_owned(), source })
+}
+
+fn draw_chart<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series<'_>],
+    (x_range, y_range): (std::ops::Range<f64>, std::ops::Range<f64>),
+) -> Result<(), String> {
+    let finite = |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 26))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, y_range.log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, s) in series.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(s.points.iter().filter(finite).copied(), Palette99::pick(i).stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(s.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// `dir/name.tmp-<pid>.ext`: same directory (so rename is atomic), same extension (plotters picks
+/// the image format from it).
+fn temporary_sibling(path: &Path) -> PathBuf {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("plot");
+    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("png");
+    path.with_file_name(format!("{stem}.tmp-{}.{ext}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_png_and_svg_atomically() {
+        let dir = std::env::temp_dir().join(format!("liouville-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let points: Vec<(f64, f64)> = (1..100).map(|i| (i as f64, 1e-3 / i as f64)).collect();
+        for name in ["a.png", "a.svg"] {
+            let path = dir.join(name);
+            log_y_chart(&path, "test", "t", "err", &[Series { label: "line", points: &points }]).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
+        }
+        assert!(std::fs::read(dir.join("a.png")).unwrap().starts_with(b"\x89PNG"));
+        assert!(String::from_utf8(std::fs::read(dir.join("a.svg")).unwrap()).unwrap().contains("<svg"));
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert!(leftovers.is_empty());
+        let err = log_y_chart(&dir.join("b.png"), "t", "x", "y", &[Series { label: "zero", points: &[(0.0, 0.0)] }]);
+        assert!(matches!(err, Err(PlotError::Empty(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
