@@ -1,2 +1,6 @@
-//! Criterion benches.
-fn main() {}
+//! Criterion benches of every hot path, one module per area (candle's layout). Names carry the
+//! device: `cpu_` here, `cuda_` when GPU benches arrive.
+
+mod benchmarks;
+
+criterion::criterion_main!(benchmarks::integrate::benches);

@@ -8,7 +8,7 @@
 mod events;
 mod tableau;
 
-use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, Array3, ArrayView2};
 
 pub use events::{Crossing, Event, EventHit};
 
@@ -294,15 +294,15 @@ impl Adaptive {
         }
         let shape = y0.dim();
         let n = shape.0 * shape.1;
-        let eval = |t: f64, y: &[f64], dy: &mut [f64]| {
-            field.eval(t, as_state(shape, y), ArrayViewMut2::from_shape(shape, dy).expect("buffer has the state's size"))
-        };
+        // Buffers are owned arrays in standard layout: cheap to view for the field, and flat
+        // slices for the stage arithmetic.
+        let eval = |t: f64, y: &Array2<f64>, dy: &mut Array2<f64>| field.eval(t, y.view(), dy.view_mut());
 
         let mut stats = Stats::default();
-        let mut y: Vec<f64> = y0.iter().copied().collect();
-        let mut y_new = vec![0.0; n];
-        let mut stage = vec![0.0; n];
-        let mut k = vec![vec![0.0; n]; method.all_stages()];
+        let mut y = Array2::from_shape_vec(shape, y0.iter().copied().collect()).expect("shape of y0");
+        let mut y_new = Array2::zeros(shape);
+        let mut stage = Array2::zeros(shape);
+        let mut k = vec![Array2::zeros(shape); method.all_stages()];
         let mut t = t0;
         eval(t, &y, &mut k[0]);
         stats.evaluations += 1;
@@ -316,8 +316,8 @@ impl Adaptive {
         };
 
         let mut recorder = Recorder::new(output, shape);
-        recorder.start(t0, &y);
-        let mut g_old: Vec<f64> = events.iter_mut().map(|e| e.value(t0, as_state(shape, &y))).collect();
+        recorder.start(t0, flat(&y));
+        let mut g_old: Vec<f64> = events.iter_mut().map(|e| e.value(t0, y.view())).collect();
         let mut hits = Vec::new();
         let mut terminated = false;
         let mut err_prev: f64 = 1e-4;
@@ -352,10 +352,12 @@ impl Adaptive {
                         combine_dense(&mut y_new, &y, h, &B, &k);
                         eval(t_new, &y_new, &mut k[6]);
                         stats.evaluations += 6;
+                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
+                        let (yf, ynf) = (flat(&y), flat(&y_new));
                         let mut sum = 0.0;
                         for i in 0..n {
-                            let e: f64 = (0..7).map(|s| E[s] * k[s][i]).sum::<f64>() * h;
-                            let scale = o.atol + o.rtol * y[i].abs().max(y_new[i].abs());
+                            let e: f64 = (0..7).map(|s| E[s] * ks[s][i]).sum::<f64>() * h;
+                            let scale = o.atol + o.rtol * yf[i].abs().max(ynf[i].abs());
                             sum += (e / scale).powi(2);
                         }
                         (sum / n as f64).sqrt()
@@ -369,11 +371,13 @@ impl Adaptive {
                         combine(&mut y_new, &y, h, B, &k);
                         eval(t_new, &y_new, &mut k[12]);
                         stats.evaluations += 12;
+                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
+                        let (yf, ynf) = (flat(&y), flat(&y_new));
                         let (mut e5, mut e3) = (0.0, 0.0);
                         for i in 0..n {
-                            let scale = o.atol + o.rtol * y[i].abs().max(y_new[i].abs());
-                            let d5: f64 = E5.iter().map(|&(s, e)| e * k[s][i]).sum();
-                            let d3: f64 = E3.iter().map(|&(s, e)| e * k[s][i]).sum();
+                            let scale = o.atol + o.rtol * yf[i].abs().max(ynf[i].abs());
+                            let d5: f64 = E5.iter().map(|&(s, e)| e * ks[s][i]).sum();
+                            let d3: f64 = E3.iter().map(|&(s, e)| e * ks[s][i]).sum();
                             e5 += (d5 / scale).powi(2);
                             e3 += (d3 / scale).powi(2);
                         }
@@ -408,8 +412,9 @@ impl Adaptive {
                 let coeffs = match method {
                     AdaptiveMethod::Dopri5 => (0..4)
                         .map(|r| {
+                            let ks: Vec<&[f64]> = k.iter().map(flat).collect();
                             (0..n)
-                                .map(|i| (0..7).map(|s| tableau::dopri5::P[s][r] * k[s][i]).sum())
+                                .map(|i| (0..7).map(|s| tableau::dopri5::P[s][r] * ks[s][i]).sum())
                                 .collect::<Vec<f64>>()
                         })
                         .collect(),
@@ -420,27 +425,29 @@ impl Adaptive {
                             eval(t + C[s] * h, &stage, &mut k[s]);
                         }
                         stats.evaluations += 3;
+                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
+                        let (yf, ynf) = (flat(&y), flat(&y_new));
                         let mut f = vec![vec![0.0; n]; 7];
                         for i in 0..n {
-                            let dy = y_new[i] - y[i];
+                            let dy = ynf[i] - yf[i];
                             f[0][i] = dy;
-                            f[1][i] = h * k[0][i] - dy;
-                            f[2][i] = 2.0 * dy - h * (k[12][i] + k[0][i]);
+                            f[1][i] = h * ks[0][i] - dy;
+                            f[2][i] = 2.0 * dy - h * (ks[12][i] + ks[0][i]);
                             for r in 0..4 {
-                                f[3 + r][i] = h * D[r].iter().map(|&(s, d)| d * k[s][i]).sum::<f64>();
+                                f[3 + r][i] = h * D[r].iter().map(|&(s, d)| d * ks[s][i]).sum::<f64>();
                             }
                         }
                         f
                     }
                 };
-                DenseStep { t_old: t, h, y_old: y.clone(), coeffs, method }
+                DenseStep { t_old: t, h, y_old: flat(&y).to_vec(), coeffs, method }
             });
 
             let mut t_stop = t_new;
             if let Some(dense) = &dense {
                 let mut g_new = Vec::with_capacity(events.len());
                 for e in events.iter_mut() {
-                    g_new.push(e.value(t_new, as_state(shape, &y_new)));
+                    g_new.push(e.value(t_new, y_new.view()));
                 }
                 let mut found = events::locate(events, &g_old, &g_new, dense, shape, t, t_new);
                 found.sort_by(|a, b| (dir * a.t).total_cmp(&(dir * b.t)));
@@ -460,9 +467,9 @@ impl Adaptive {
 
             if terminated {
                 let dense = dense.as_ref().expect("events imply dense output");
-                dense.eval(t_stop, &mut y_new);
+                dense.eval(t_stop, flat_mut(&mut y_new));
             }
-            recorder.step(t, t_stop, &y_new, dense.as_ref(), &mut stage);
+            recorder.step(t, t_stop, flat(&y_new), dense.as_ref(), flat_mut(&mut stage));
             t = t_stop;
             std::mem::swap(&mut y, &mut y_new);
             if terminated {
@@ -473,37 +480,43 @@ impl Adaptive {
                 AdaptiveMethod::Dopri5 => &rest[5],
                 AdaptiveMethod::Dop853 => &rest[11],
             };
-            first[0].copy_from_slice(fsal);
+            first[0].assign(fsal);
             h_abs *= factor;
         }
-        let (times, states) = recorder.finish(t, &y);
+        let (times, states) = recorder.finish(t, flat(&y));
         Ok(AdaptiveSolution { times, states, events: hits, terminated, stats })
     }
 }
 
-/// A flat buffer seen as a `[trajectory, component]` state.
-fn as_state(shape: (usize, usize), buf: &[f64]) -> ArrayView2<'_, f64> {
-    ArrayView2::from_shape(shape, buf).expect("buffer has the state's size")
+/// The components of a standard-layout buffer, flat.
+fn flat(a: &Array2<f64>) -> &[f64] {
+    a.as_slice().expect("solver buffers are in standard layout")
+}
+
+fn flat_mut(a: &mut Array2<f64>) -> &mut [f64] {
+    a.as_slice_mut().expect("solver buffers are in standard layout")
 }
 
 /// out = y + h Σⱼ aⱼ kⱼ over a sparse row.
-fn combine(out: &mut [f64], y: &[f64], h: f64, row: &[(usize, f64)], k: &[Vec<f64>]) {
-    out.copy_from_slice(y);
+fn combine(out: &mut Array2<f64>, y: &Array2<f64>, h: f64, row: &[(usize, f64)], k: &[Array2<f64>]) {
+    let out = flat_mut(out);
+    out.copy_from_slice(flat(y));
     for &(j, a) in row {
         let ha = h * a;
-        for (o, &kj) in out.iter_mut().zip(&k[j]) {
+        for (o, &kj) in out.iter_mut().zip(flat(&k[j])) {
             *o += ha * kj;
         }
     }
 }
 
 /// out = y + h Σⱼ bⱼ kⱼ over a dense weight vector.
-fn combine_dense(out: &mut [f64], y: &[f64], h: f64, b: &[f64], k: &[Vec<f64>]) {
-    out.copy_from_slice(y);
+fn combine_dense(out: &mut Array2<f64>, y: &Array2<f64>, h: f64, b: &[f64], k: &[Array2<f64>]) {
+    let out = flat_mut(out);
+    out.copy_from_slice(flat(y));
     for (j, &bj) in b.iter().enumerate() {
         if bj != 0.0 {
             let hb = h * bj;
-            for (o, &kj) in out.iter_mut().zip(&k[j]) {
+            for (o, &kj) in out.iter_mut().zip(flat(&k[j])) {
                 *o += hb * kj;
             }
         }
@@ -513,10 +526,10 @@ fn combine_dense(out: &mut [f64], y: &[f64], h: f64, b: &[f64], k: &[Vec<f64>]) 
 /// Hairer's starting step (HNW I, II.4): h₀ from ‖y₀‖/‖f₀‖, refined with a second-derivative
 /// estimate so that h^{q+1}·max(‖f₀‖, ‖f'‖) ≈ 0.01.
 fn initial_step(
-    eval: &impl Fn(f64, &[f64], &mut [f64]),
+    eval: &impl Fn(f64, &Array2<f64>, &mut Array2<f64>),
     t0: f64,
-    y0: &[f64],
-    f0: &[f64],
+    y0: &Array2<f64>,
+    f0: &Array2<f64>,
     t_end: f64,
     error_order: u32,
     o: &AdaptiveBuilder,
@@ -529,8 +542,8 @@ fn initial_step(
     let d0 = rms(&mut y0.iter().zip(&scale).map(|(y, s)| y / s));
     let d1 = rms(&mut f0.iter().zip(&scale).map(|(f, s)| f / s));
     let h0 = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 }.min(interval);
-    let y1: Vec<f64> = y0.iter().zip(f0).map(|(y, f)| y + dir * h0 * f).collect();
-    let mut f1 = vec![0.0; y0.len()];
+    let y1 = y0 + &(f0 * (dir * h0));
+    let mut f1 = Array2::zeros(y0.dim());
     eval(t0 + dir * h0, &y1, &mut f1);
     let d2 = rms(&mut f1.iter().zip(f0).zip(&scale).map(|((a, b), s)| (a - b) / s)) / h0;
     let h1 = if d1 <= 1e-15 && d2 <= 1e-15 {

@@ -1,0 +1,2 @@
+//! Bench modules, one per area.
+pub mod integrate;
