@@ -116,7 +116,11 @@ mod tests {
             qp[[0, c]] += 1e-6;
             qm[[0, c]] -= 1e-6;
             let fd = (v(&qp) - v(&qm)) / 2e-6;
-            assert!((fd - grad[[0, c]]).abs() < 1e-7, "component {c}: {fd} vs {}", grad[[0, c]]);
+            assert!(
+                (fd - grad[[0, c]]).abs() < 1e-7,
+                "component {c}: {fd} vs {}",
+                grad[[0, c]]
+            );
         }
     }
 }

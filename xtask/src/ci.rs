@@ -26,7 +26,10 @@ impl std::fmt::Display for StepFailed {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_owned()
 }
 
 fn cargo(args: &[&str]) -> Result<f64, StepFailed> {
@@ -48,15 +51,22 @@ fn cargo(args: &[&str]) -> Result<f64, StepFailed> {
 
 /// Whether a system OpenBLAS (with LAPACK) is installed for `ndarray-linalg`'s `openblas-system`.
 pub fn lapack_present() -> bool {
-    let ldconfig = ["ldconfig", "/sbin/ldconfig", "/usr/sbin/ldconfig"].iter().find_map(|cmd| Command::new(cmd).arg("-p").output().ok());
+    let ldconfig = ["ldconfig", "/sbin/ldconfig", "/usr/sbin/ldconfig"]
+        .iter()
+        .find_map(|cmd| Command::new(cmd).arg("-p").output().ok());
     if let Some(out) = ldconfig
         && String::from_utf8_lossy(&out.stdout).contains("libopenblas.so")
     {
         return true;
     }
-    ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
-        .iter()
-        .any(|dir| Path::new(dir).join("libopenblas.so").exists())
+    [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ]
+    .iter()
+    .any(|dir| Path::new(dir).join("libopenblas.so").exists())
 }
 
 /// Runs every check; stops at the first failure.
@@ -69,20 +79,44 @@ pub fn run(args: &CiArgs) -> Result<(), StepFailed> {
         Ok(())
     };
     step("fmt", &["fmt", "--all", "--", "--check"])?;
-    step("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    step(
+        "clippy",
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    )?;
     if !args.skip_workspace_tests {
         step("tests", &["test", "--workspace"])?;
     }
     if lapack_present() {
-        step("lapack clippy", &["clippy", "-p", "liouville-integrate", "--features", "lapack", "--all-targets", "--", "-D", "warnings"])?;
-        step("lapack tests", &["test", "-p", "liouville-integrate", "--features", "lapack"])?;
+        step(
+            "lapack clippy",
+            &[
+                "clippy",
+                "-p",
+                "liouville-integrate",
+                "--features",
+                "lapack",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+        step(
+            "lapack tests",
+            &["test", "-p", "liouville-integrate", "--features", "lapack"],
+        )?;
     } else if args.require_lapack || in_ci {
-        return Err(StepFailed("no system LAPACK (libopenblas) found; .ci/run installs libopenblas-dev".into()));
+        return Err(StepFailed(
+            "no system LAPACK (libopenblas) found; .ci/run installs libopenblas-dev".into(),
+        ));
     } else {
         println!("==> skipping the lapack feature: no libopenblas found (apt-get install libopenblas-dev)");
     }
     // dfdx's ci-check type-checks the CUDA code paths without a CUDA toolkit (it cannot link).
-    step("cuda check", &["check", "-p", "liouville", "--features", "cuda,ci-check"])?;
+    step(
+        "cuda check",
+        &["check", "-p", "liouville", "--features", "cuda,ci-check"],
+    )?;
     println!("==> all checks passed");
     for (name, seconds) in timings {
         println!("    {name:<14} {seconds:>7.1} s");

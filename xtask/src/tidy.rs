@@ -50,7 +50,11 @@ fn member_manifests_use_workspace_dependencies() {
                 continue;
             }
             if in_deps && !line.is_empty() && !line.starts_with('#') {
-                assert!(line.contains("workspace = true"), "{}: `{line}` does not use the workspace version", manifest.display());
+                assert!(
+                    line.contains("workspace = true"),
+                    "{}: `{line}` does not use the workspace version",
+                    manifest.display()
+                );
             }
         }
     }

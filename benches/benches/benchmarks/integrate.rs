@@ -17,7 +17,14 @@ use ndarray::{Array2, s};
 
 const KEPLER: Kepler = Kepler { eccentricity: 0.6 };
 
-fn bench_fixed<S: Stepper>(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, stepper: &S, y0: &Array2<f64>, dt: f64, steps: usize) {
+fn bench_fixed<S: Stepper>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    stepper: &S,
+    y0: &Array2<f64>,
+    dt: f64,
+    steps: usize,
+) {
     c.bench_function(BenchmarkId::from_parameter(name), |b| {
         b.iter(|| {
             let mut y = y0.clone();
@@ -30,17 +37,33 @@ fn bench_fixed<S: Stepper>(c: &mut criterion::BenchmarkGroup<'_, criterion::meas
 /// One period of Kepler at 1,000 steps for every fixed-step method.
 fn kepler_fixed(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_kepler_one_period_1000_steps");
-    g.sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
     let y0 = KEPLER.initial_state();
     let dt = KEPLER.period() / 1000.0;
     for m in ExplicitMethod::ALL {
-        bench_fixed(&mut g, m.name(), &ExplicitRk::new(HamiltonianField(KEPLER), m), &y0, dt, 1000);
+        bench_fixed(
+            &mut g,
+            m.name(),
+            &ExplicitRk::new(HamiltonianField(KEPLER), m),
+            &y0,
+            dt,
+            1000,
+        );
     }
     for m in SymplecticMethod::ALL {
         bench_fixed(&mut g, m.name(), &Splitting::new(KEPLER, m), &y0, dt, 1000);
     }
     for m in ImplicitMethod::ALL {
-        bench_fixed(&mut g, m.name(), &Collocation::new(HamiltonianField(KEPLER), m), &y0, dt, 1000);
+        bench_fixed(
+            &mut g,
+            m.name(),
+            &Collocation::new(HamiltonianField(KEPLER), m),
+            &y0,
+            dt,
+            1000,
+        );
     }
     // Where the time goes: the right-hand side alone.
     let field = HamiltonianField(KEPLER);
@@ -58,12 +81,23 @@ fn kepler_fixed(c: &mut Criterion) {
 /// The scipy comparison: 100 periods at rtol = atol = 1e-10.
 fn kepler_adaptive(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_kepler_100_periods_rtol_1e-10");
-    g.sample_size(20).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     let y0 = KEPLER.initial_state();
     for m in [AdaptiveMethod::Dop853, AdaptiveMethod::Dopri5] {
         let solver = Adaptive::new(m).rtol(1e-10).atol(1e-10).build().unwrap();
         g.bench_function(BenchmarkId::from_parameter(m.name()), |b| {
-            b.iter(|| solve_to_end(&solver, &HamiltonianField(KEPLER), 0.0, 100.0 * KEPLER.period(), y0.view()).unwrap())
+            b.iter(|| {
+                solve_to_end(
+                    &solver,
+                    &HamiltonianField(KEPLER),
+                    0.0,
+                    100.0 * KEPLER.period(),
+                    y0.view(),
+                )
+                .unwrap()
+            })
         });
     }
     g.finish();
@@ -72,22 +106,40 @@ fn kepler_adaptive(c: &mut Criterion) {
 /// 10,000 pendulums, 100 steps of dt = 0.01, every fixed-step method; and the scipy batch problem.
 fn pendulum_batch_bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_pendulum_batch_10000x100_steps");
-    g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     let y0 = pendulum_batch(10_000);
     g.throughput(Throughput::Elements(10_000 * 100));
     for m in ExplicitMethod::ALL {
-        bench_fixed(&mut g, m.name(), &ExplicitRk::new(HamiltonianField(Pendulum), m), &y0, 0.01, 100);
+        bench_fixed(
+            &mut g,
+            m.name(),
+            &ExplicitRk::new(HamiltonianField(Pendulum), m),
+            &y0,
+            0.01,
+            100,
+        );
     }
     for m in SymplecticMethod::ALL {
         bench_fixed(&mut g, m.name(), &Splitting::new(Pendulum, m), &y0, 0.01, 100);
     }
     for m in ImplicitMethod::ALL {
-        bench_fixed(&mut g, m.name(), &Collocation::new(HamiltonianField(Pendulum), m), &y0, 0.01, 100);
+        bench_fixed(
+            &mut g,
+            m.name(),
+            &Collocation::new(HamiltonianField(Pendulum), m),
+            &y0,
+            0.01,
+            100,
+        );
     }
     g.finish();
 
     let mut g = c.benchmark_group("cpu_pendulum_batch_10000_as_one_system_t10_rtol_1e-8");
-    g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     // scipy's layout: one system of 20,000 components [q..., p...].
     let flat = {
         let mut f = Array2::zeros((1, 20_000));
@@ -131,12 +183,19 @@ impl SeparableHamiltonian for PendulumChain {
 /// thanks to first-same-as-last) against one force evaluation alone, N = 256.
 fn nbody_overhead(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_nbody_256");
-    g.sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
-    let sys = NBody { n: 256, softening: 0.05 };
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
+    let sys = NBody {
+        n: 256,
+        softening: 0.05,
+    };
     let y0 = sys.initial_state();
     let q = y0.slice(s![.., ..3 * sys.n]).to_owned();
     let mut force = Array2::zeros(q.dim());
-    g.bench_function("force evaluation", |b| b.iter(|| sys.grad_potential(black_box(q.view()), force.view_mut())));
+    g.bench_function("force evaluation", |b| {
+        b.iter(|| sys.grad_potential(black_box(q.view()), force.view_mut()))
+    });
     for m in [SymplecticMethod::Leapfrog, SymplecticMethod::Yoshida4] {
         let mut stepper = Splitting::new(sys, m);
         let mut y = y0.clone();
@@ -148,4 +207,10 @@ fn nbody_overhead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kepler_fixed, kepler_adaptive, pendulum_batch_bench, nbody_overhead);
+criterion_group!(
+    benches,
+    kepler_fixed,
+    kepler_adaptive,
+    pendulum_batch_bench,
+    nbody_overhead
+);

@@ -62,7 +62,11 @@ impl ImplicitMethod {
 
     fn tableau(self) -> Tableau {
         match self {
-            Self::ImplicitMidpoint => Tableau { c: vec![0.5], a: vec![vec![0.5]], b: vec![1.0] },
+            Self::ImplicitMidpoint => Tableau {
+                c: vec![0.5],
+                a: vec![vec![0.5]],
+                b: vec![1.0],
+            },
             Self::GaussLegendre2 => {
                 let r = 3f64.sqrt() / 6.0;
                 Tableau {
@@ -112,7 +116,11 @@ pub struct IterationControl {
 
 impl Default for IterationControl {
     fn default() -> Self {
-        Self { tolerance: 4.0 * f64::EPSILON, max_iterations: 100, solver: StageSolver::FixedPoint }
+        Self {
+            tolerance: 4.0 * f64::EPSILON,
+            max_iterations: 100,
+            solver: StageSolver::FixedPoint,
+        }
     }
 }
 
@@ -131,8 +139,7 @@ pub struct Collocation<F> {
 impl<F: VectorField + Clone + Send> Collocation<F> {
     /// An integrator of `field` with `method` and default iteration control.
     pub fn new(field: F, method: ImplicitMethod) -> Self {
-        Self::with_control(field, method, IterationControl::default())
-            .expect("the default iteration control is valid")
+        Self::with_control(field, method, IterationControl::default()).expect("the default iteration control is valid")
     }
 
     /// An integrator with explicit iteration control; rejects a non-positive tolerance or a zero
@@ -171,16 +178,24 @@ impl<F: VectorField + Clone + Send> Collocation<F> {
             let mut correction: f64 = 0.0;
             for i in 0..s {
                 self.stage_state(i, h, y);
-                self.field.eval(t + self.tableau.c[i] * h, self.stage_y.view(), self.k_new[i].view_mut());
-                Zip::from(&self.k_new[i]).and(&self.k[i]).and(y).for_each(|&kn, &ko, &yv| {
-                    correction = correction.max((h * (kn - ko)).abs() / (1.0 + yv.abs()));
-                });
+                self.field
+                    .eval(t + self.tableau.c[i] * h, self.stage_y.view(), self.k_new[i].view_mut());
+                Zip::from(&self.k_new[i])
+                    .and(&self.k[i])
+                    .and(y)
+                    .for_each(|&kn, &ko, &yv| {
+                        correction = correction.max((h * (kn - ko)).abs() / (1.0 + yv.abs()));
+                    });
             }
             std::mem::swap(&mut self.k, &mut self.k_new);
             self.stats.evaluations += s;
             self.stats.iterations += 1;
             if !correction.is_finite() {
-                return Err(IntegrateError::ImplicitNotConverged { t, iterations: iteration, correction });
+                return Err(IntegrateError::ImplicitNotConverged {
+                    t,
+                    iterations: iteration,
+                    correction,
+                });
             }
             // Converged at the tolerance, or at the round-off floor: once corrections are tiny and
             // stop shrinking, further iterations only shuffle the last bits.

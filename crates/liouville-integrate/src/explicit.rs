@@ -69,7 +69,13 @@ pub struct ExplicitRk<F> {
 impl<F: VectorField + Clone + Send> ExplicitRk<F> {
     /// An integrator of `field` with `method`.
     pub fn new(field: F, method: ExplicitMethod) -> Self {
-        Self { field, method, stages: Vec::new(), scratch: Array2::zeros((0, 0)), stats: Stats::default() }
+        Self {
+            field,
+            method,
+            stages: Vec::new(),
+            scratch: Array2::zeros((0, 0)),
+            stats: Stats::default(),
+        }
     }
 }
 
@@ -94,7 +100,8 @@ impl<F: VectorField + Clone + Send> Stepper for ExplicitRk<F> {
                     axpy(&mut stage_y, h * aij, &self.stages[j]);
                 }
             }
-            self.field.eval(t + c[i] * h, self.scratch.view(), self.stages[i].view_mut());
+            self.field
+                .eval(t + c[i] * h, self.scratch.view(), self.stages[i].view_mut());
         }
         for (i, &bi) in b.iter().enumerate() {
             if bi != 0.0 {

@@ -82,7 +82,11 @@ impl FixedGrid {
             return Err(IntegrateError::WrongDirection { t0, t_end });
         }
         let n = ((t_end - t0) / dt).round().max(1.0) as usize;
-        Ok(Self { t0, dt: (t_end - t0) / n as f64, n_steps: n })
+        Ok(Self {
+            t0,
+            dt: (t_end - t0) / n as f64,
+            n_steps: n,
+        })
     }
 
     /// Start time.

@@ -45,7 +45,11 @@ pub(crate) fn solve_stages<F: VectorField + ?Sized>(
         }
         perturbed.column_mut(j).assign(&y.column(j));
     }
-    let failed = |iterations, correction| IntegrateError::ImplicitNotConverged { t, iterations, correction };
+    let failed = |iterations, correction| IntegrateError::ImplicitNotConverged {
+        t,
+        iterations,
+        correction,
+    };
     let mut lus = Vec::with_capacity(rows);
     for jr in &jac {
         let mut m = Array2::<f64>::eye(s * d);
@@ -109,8 +113,14 @@ mod tests {
 
     #[test]
     fn newton_solves_stiff_decay_where_fixed_point_fails() {
-        let decay = FnField { dim: 1, f: |_t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>| dy.assign(&(&y * -100.0)) };
-        let newton = IterationControl { solver: StageSolver::Newton, ..IterationControl::default() };
+        let decay = FnField {
+            dim: 1,
+            f: |_t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>| dy.assign(&(&y * -100.0)),
+        };
+        let newton = IterationControl {
+            solver: StageSolver::Newton,
+            ..IterationControl::default()
+        };
         let mut s = Collocation::with_control(decay, ImplicitMethod::GaussLegendre2, newton).unwrap();
         let mut y = array![[1.0]];
         s.step(0.0, 0.1, y.view_mut()).unwrap();
@@ -124,7 +134,10 @@ mod tests {
 
     #[test]
     fn newton_and_fixed_point_agree_on_a_nonlinear_system() {
-        let newton = IterationControl { solver: StageSolver::Newton, ..IterationControl::default() };
+        let newton = IterationControl {
+            solver: StageSolver::Newton,
+            ..IterationControl::default()
+        };
         for method in ImplicitMethod::ALL {
             let mut a = Collocation::with_control(HamiltonianField(HenonHeiles), method, newton).unwrap();
             let mut b = Collocation::new(HamiltonianField(HenonHeiles), method);
@@ -136,7 +149,10 @@ mod tests {
             }
             let gap = (&ya - &yb).iter().fold(0.0f64, |m, v| m.max(v.abs()));
             assert!(gap < 1e-12, "{method:?}: {gap:e}");
-            assert!(a.stats().iterations < b.stats().iterations, "{method:?}: Newton should need fewer iterations");
+            assert!(
+                a.stats().iterations < b.stats().iterations,
+                "{method:?}: Newton should need fewer iterations"
+            );
         }
     }
 }

@@ -18,7 +18,10 @@ pub struct HarmonicOscillator {
 
 impl Default for HarmonicOscillator {
     fn default() -> Self {
-        Self { mass: 1.0, stiffness: 1.0 }
+        Self {
+            mass: 1.0,
+            stiffness: 1.0,
+        }
     }
 }
 
@@ -27,10 +30,14 @@ impl SeparableHamiltonian for HarmonicOscillator {
         1
     }
     fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(p.column(0)).for_each(|o, &p| *o = 0.5 * p * p / self.mass);
+        Zip::from(&mut out)
+            .and(p.column(0))
+            .for_each(|o, &p| *o = 0.5 * p * p / self.mass);
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(q.column(0)).for_each(|o, &q| *o = 0.5 * self.stiffness * q * q);
+        Zip::from(&mut out)
+            .and(q.column(0))
+            .for_each(|o, &q| *o = 0.5 * self.stiffness * q * q);
     }
     fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         Zip::from(&mut out).and(&p).for_each(|o, &p| *o = p / self.mass);
@@ -52,7 +59,9 @@ impl SeparableHamiltonian for Pendulum {
         Zip::from(&mut out).and(p.column(0)).for_each(|o, &p| *o = 0.5 * p * p);
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(q.column(0)).for_each(|o, &q| *o = 1.0 - q.cos());
+        Zip::from(&mut out)
+            .and(q.column(0))
+            .for_each(|o, &q| *o = 1.0 - q.cos());
     }
     fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         out.assign(&p);
@@ -128,7 +137,11 @@ impl Kepler {
         let e = self.eccentricity;
         let tau = std::f64::consts::TAU;
         let mean_anomaly = t - tau * (t / tau).round();
-        let mut big_e = if e < 0.8 { mean_anomaly } else { std::f64::consts::PI.copysign(mean_anomaly) };
+        let mut big_e = if e < 0.8 {
+            mean_anomaly
+        } else {
+            std::f64::consts::PI.copysign(mean_anomaly)
+        };
         for _ in 0..50 {
             let delta = (big_e - e * big_e.sin() - mean_anomaly) / (1.0 - e * big_e.cos());
             big_e -= delta;
@@ -156,7 +169,9 @@ impl SeparableHamiltonian for Kepler {
         Zip::from(&mut out).and(p.rows()).for_each(|o, p| *o = 0.5 * p.dot(&p));
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(q.rows()).for_each(|o, q| *o = -1.0 / q.dot(&q).sqrt());
+        Zip::from(&mut out)
+            .and(q.rows())
+            .for_each(|o, q| *o = -1.0 / q.dot(&q).sqrt());
     }
     fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         out.assign(&p);

@@ -105,7 +105,11 @@ impl SymplecticMethod {
             }
         };
         let middle = 1.0 - 2.0 * half.iter().sum::<f64>();
-        half.iter().copied().chain([middle]).chain(half.iter().rev().copied()).collect()
+        half.iter()
+            .copied()
+            .chain([middle])
+            .chain(half.iter().rev().copied())
+            .collect()
     }
 
     /// The sequence of exact flows making up one step, with adjacent kicks merged.
@@ -230,7 +234,11 @@ mod tests {
 
     #[test]
     fn composition_weights_sum_to_one_and_are_symmetric() {
-        for m in [SymplecticMethod::Yoshida4, SymplecticMethod::Yoshida6, SymplecticMethod::Yoshida8] {
+        for m in [
+            SymplecticMethod::Yoshida4,
+            SymplecticMethod::Yoshida6,
+            SymplecticMethod::Yoshida8,
+        ] {
             let w = m.composition_weights();
             assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-14, "{m:?}");
             assert!(w.iter().zip(w.iter().rev()).all(|(a, b)| a == b));

@@ -7,7 +7,10 @@ use crate::IntegrateError;
 /// The state must have the system's number of columns.
 pub(crate) fn check_state_shape(dim: usize, y: ArrayView2<'_, f64>) -> Result<(), IntegrateError> {
     if y.ncols() != dim {
-        return Err(IntegrateError::DimensionMismatch { expected: dim, found: y.ncols() });
+        return Err(IntegrateError::DimensionMismatch {
+            expected: dim,
+            found: y.ncols(),
+        });
     }
     Ok(())
 }

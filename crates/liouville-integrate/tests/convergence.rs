@@ -21,7 +21,9 @@ fn steps_per_period(method: &Fixed) -> Vec<usize> {
         Splitting(SymplecticMethod::SymplecticEulerKickDrift | SymplecticMethod::SymplecticEulerDriftKick) => {
             vec![800, 1600, 3200, 6400, 12800]
         }
-        Splitting(SymplecticMethod::Leapfrog | SymplecticMethod::Yoshida4) => vec![100, 200, 400, 800, 1600, 3200, 6400],
+        Splitting(SymplecticMethod::Leapfrog | SymplecticMethod::Yoshida4) => {
+            vec![100, 200, 400, 800, 1600, 3200, 6400]
+        }
         Splitting(SymplecticMethod::Yoshida6) => vec![100, 200, 400, 800, 1600],
         Splitting(SymplecticMethod::Yoshida8) => vec![200, 300, 400, 600],
         Implicit(ImplicitMethod::ImplicitMidpoint) => vec![100, 200, 400, 800, 1600, 3200, 6400],
@@ -51,7 +53,11 @@ fn empirical_orders_match_theory_on_kepler() {
             errs.push(err);
         }
         let slope = loglog_slope(&dts, &errs);
-        report.push(format!("{}: slope {slope:.3} (theory {})", method.name(), method.order()));
+        report.push(format!(
+            "{}: slope {slope:.3} (theory {})",
+            method.name(),
+            method.order()
+        ));
         assert!(
             (slope - method.order() as f64).abs() <= 0.15,
             "{}: empirical order {slope:.3}, theory {}; errors {errs:?}",

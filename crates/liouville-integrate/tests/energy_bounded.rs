@@ -5,10 +5,10 @@
 mod common;
 
 use common::Fixed;
-use liouville_integrate::reference::HarmonicOscillator;
-use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
-use liouville_integrate::splitting::Splitting;
 use liouville_integrate::collocation::Collocation;
+use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
+use liouville_integrate::reference::HarmonicOscillator;
+use liouville_integrate::splitting::Splitting;
 use liouville_integrate::{HamiltonianField, SeparableHamiltonian, Stepper, energies};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 use proptest::prelude::*;
@@ -54,7 +54,12 @@ const DRIFT_FACTOR: f64 = 1.5;
 const CHUNK: usize = 1_000;
 
 /// Worst relative energy error in the first and second halves of `STEPS` steps.
-fn energy_error_halves<S: Stepper, H: SeparableHamiltonian>(stepper: &S, h: &H, y0: &Array2<f64>, dt: f64) -> (f64, f64) {
+fn energy_error_halves<S: Stepper, H: SeparableHamiltonian>(
+    stepper: &S,
+    h: &H,
+    y0: &Array2<f64>,
+    dt: f64,
+) -> (f64, f64) {
     let e0 = energies(h, y0.view());
     let mut y = y0.clone();
     let (mut first, mut second) = (0.0f64, 0.0f64);
@@ -64,23 +69,42 @@ fn energy_error_halves<S: Stepper, H: SeparableHamiltonian>(stepper: &S, h: &H, 
             s.step(((chunk * CHUNK + k) as f64) * dt, dt, y.view_mut()).unwrap();
         }
         let e = energies(h, y.view());
-        let worst = Zip::from(&e).and(&e0).fold(0.0f64, |m, &e, &e0| m.max(((e - e0) / e0.abs().max(1e-3)).abs()));
-        if chunk < STEPS / CHUNK / 2 { first = first.max(worst) } else { second = second.max(worst) }
+        let worst = Zip::from(&e)
+            .and(&e0)
+            .fold(0.0f64, |m, &e, &e0| m.max(((e - e0) / e0.abs().max(1e-3)).abs()));
+        if chunk < STEPS / CHUNK / 2 {
+            first = first.max(worst)
+        } else {
+            second = second.max(worst)
+        }
     }
     (first, second)
 }
 
-fn check<H: SeparableHamiltonian + Clone + Send + Sync + 'static>(h: H, y0: Array2<f64>, dt: f64) -> Result<(), TestCaseError> {
+fn check<H: SeparableHamiltonian + Clone + Send + Sync + 'static>(
+    h: H,
+    y0: Array2<f64>,
+    dt: f64,
+) -> Result<(), TestCaseError> {
     for method in Fixed::symplectic() {
         let (first, second) = match method {
             Fixed::Splitting(m) => energy_error_halves(&Splitting::new(h.clone(), m), &h, &y0, dt),
             Fixed::Implicit(m) => {
                 // Implicit methods cost ~10× more per step; they run the same horizon on one row.
-                energy_error_halves(&Collocation::new(HamiltonianField(h.clone()), m), &h, &y0.slice(ndarray::s![0..1, ..]).to_owned(), dt)
+                energy_error_halves(
+                    &Collocation::new(HamiltonianField(h.clone()), m),
+                    &h,
+                    &y0.slice(ndarray::s![0..1, ..]).to_owned(),
+                    dt,
+                )
             }
             Fixed::Explicit(_) => unreachable!(),
         };
-        prop_assert!(second <= DRIFT_FACTOR * first + 1e-12, "{}: drift, first half {first:e}, second half {second:e}", method.name());
+        prop_assert!(
+            second <= DRIFT_FACTOR * first + 1e-12,
+            "{}: drift, first half {first:e}, second half {second:e}",
+            method.name()
+        );
         prop_assert!(second < 0.05, "{}: |dH|/H = {second:e} is not small", method.name());
     }
     Ok(())
@@ -92,7 +116,9 @@ fn random_oscillators_keep_energy_bounded() {
     let strategy = (0.5f64..2.0, 0.5f64..2.0, prop::collection::vec(-1.0f64..1.0, 8));
     runner
         .run(&strategy, |(mass, stiffness, init)| {
-            let y0 = Array2::from_shape_vec((4, 2), init).unwrap().mapv(|v| v + 0.1f64.copysign(v));
+            let y0 = Array2::from_shape_vec((4, 2), init)
+                .unwrap()
+                .mapv(|v| v + 0.1f64.copysign(v));
             check(HarmonicOscillator { mass, stiffness }, y0, 0.02)
         })
         .unwrap();
@@ -116,13 +142,22 @@ fn random_polynomial_potentials_keep_energy_bounded() {
 }
 
 fn runner() -> TestRunner {
-    TestRunner::new_with_rng(Config { cases: 4, ..Config::default() }, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    TestRunner::new_with_rng(
+        Config {
+            cases: 4,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    )
 }
 
 /// The criterion can fail: RK4's energy error drifts and is caught by it.
 #[test]
 fn the_drift_criterion_catches_rk4() {
-    let h = HarmonicOscillator { mass: 1.0, stiffness: 1.0 };
+    let h = HarmonicOscillator {
+        mass: 1.0,
+        stiffness: 1.0,
+    };
     let y0 = ndarray::array![[1.0, 0.0]];
     let (first, second) = energy_error_halves(&ExplicitRk::new(HamiltonianField(h), ExplicitMethod::Rk4), &h, &y0, 0.1);
     assert!(second > DRIFT_FACTOR * first, "first {first:e}, second {second:e}");

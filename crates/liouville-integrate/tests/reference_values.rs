@@ -11,7 +11,13 @@ use liouville_integrate::{SeparableHamiltonian, energies};
 use ndarray::{Array2, array};
 
 /// Relative energy errors |H(t_k) - H₀|/H₀ at k = 1..=n.
-fn relative_energy_errors(stepper: &mut dyn DynStepper, h: &impl SeparableHamiltonian, y0: Array2<f64>, dt: f64, n: usize) -> Vec<f64> {
+fn relative_energy_errors(
+    stepper: &mut dyn DynStepper,
+    h: &impl SeparableHamiltonian,
+    y0: Array2<f64>,
+    dt: f64,
+    n: usize,
+) -> Vec<f64> {
     let h0 = energies(h, y0.view())[0];
     let mut y = y0;
     (0..n)
@@ -27,7 +33,10 @@ fn max(v: &[f64]) -> f64 {
 }
 
 fn assert_within_2_percent(what: &str, got: f64, expected: f64) {
-    assert!((got / expected - 1.0).abs() <= 0.02, "{what}: got {got:.4e}, reference {expected:.4e}");
+    assert!(
+        (got / expected - 1.0).abs() <= 0.02,
+        "{what}: got {got:.4e}, reference {expected:.4e}"
+    );
 }
 
 const OSCILLATOR_Y0: [[f64; 2]; 1] = [[1.0, 0.0]];

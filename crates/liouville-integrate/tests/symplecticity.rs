@@ -26,7 +26,11 @@ where
         let mut stepper = method.stepper(h.clone());
         let defect = symplecticity_defect(stepper.as_mut(), &y0, dof, dt);
         if matches!(method, Fixed::Explicit(_)) {
-            assert!(defect > 1e-8, "{name}/{}: defect {defect:e} should fail the 1e-8 check", method.name());
+            assert!(
+                defect > 1e-8,
+                "{name}/{}: defect {defect:e} should fail the 1e-8 check",
+                method.name()
+            );
         } else {
             assert!(defect < 1e-8, "{name}/{}: defect {defect:e}", method.name());
         }
@@ -54,9 +58,17 @@ fn symmetric_methods_are_time_reversible_to_round_off() {
         run(stepper.as_mut(), &mut y, -0.05, 200);
         let gap = (&y - &y0).iter().fold(0.0f64, |m, v| m.max(v.abs()));
         if method.is_symmetric() {
-            assert!(gap < 1e-12, "{}: forward then backward misses by {gap:e}", method.name());
+            assert!(
+                gap < 1e-12,
+                "{}: forward then backward misses by {gap:e}",
+                method.name()
+            );
         } else {
-            assert!(gap > 1e-9, "{}: not symmetric, yet returned to within {gap:e}", method.name());
+            assert!(
+                gap > 1e-9,
+                "{}: not symmetric, yet returned to within {gap:e}",
+                method.name()
+            );
         }
     }
 }

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use liouville::showcase::{self, KeplerShowcase};
 
 #[derive(Parser)]
-#[command(name = "liouville", version, about = "Physics-informed machine learning: simulate, learn, sample")]
+#[command(
+    name = "liouville",
+    version,
+    about = "Physics-informed machine learning: simulate, learn, sample"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -43,11 +47,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let cfg = match cli.command {
         None => KeplerShowcase::default(),
-        Some(Command::Integrators { eccentricity, periods, dt, tolerance }) => {
-            KeplerShowcase { eccentricity, periods, dt, tolerance, ..KeplerShowcase::default() }
-        }
+        Some(Command::Integrators {
+            eccentricity,
+            periods,
+            dt,
+            tolerance,
+        }) => KeplerShowcase {
+            eccentricity,
+            periods,
+            dt,
+            tolerance,
+            ..KeplerShowcase::default()
+        },
     };
-    if !(0.0..1.0).contains(&cfg.eccentricity) || !(cfg.periods.is_finite() && cfg.periods > 0.0) {
+    if !((0.0..1.0).contains(&cfg.eccentricity) && cfg.periods.is_finite() && cfg.periods > 0.0) {
         eprintln!("error: eccentricity must be in [0, 1) and periods positive");
         return ExitCode::from(2);
     }

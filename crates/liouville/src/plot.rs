@@ -54,29 +54,62 @@ pub struct Series<'a> {
 
 /// Draws `series` against a linear x axis and a logarithmic y axis into `path` (PNG or SVG by
 /// extension), atomically. Non-positive or non-finite y values are skipped.
-pub fn log_y_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+pub fn log_y_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series<'_>],
+) -> Result<(), PlotError> {
     register_fonts();
     let finite = |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().filter(finite).copied()).collect();
+    let all: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite).copied())
+        .collect();
     if all.is_empty() {
         return Err(PlotError::Empty(path.to_owned()));
     }
-    let (x_min, x_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y_min, y_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (x_min, x_max) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y_min, y_max) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let y_range = (y_min / 2.0).max(1e-18)..(y_max * 2.0);
     let x_range = x_min..x_max.max(x_min + f64::EPSILON);
 
     let tmp = temporary_sibling(path);
-    let draw_err = |e: String| PlotError::Draw { path: path.to_owned(), message: e };
+    let draw_err = |e: String| PlotError::Draw {
+        path: path.to_owned(),
+        message: e,
+    };
     let svg = path.extension().is_some_and(|e| e == "svg");
     let ranges = (x_range, y_range);
     if svg {
-        draw_chart(SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(), title, x_label, y_label, series, ranges)
+        draw_chart(
+            SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(),
+            title,
+            x_label,
+            y_label,
+            series,
+            ranges,
+        )
     } else {
-        draw_chart(BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(), title, x_label, y_label, series, ranges)
+        draw_chart(
+            BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(),
+            title,
+            x_label,
+            y_label,
+            series,
+            ranges,
+        )
     }
     .map_err(draw_err)?;
-    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io { path: path.to_owned(), source })
+    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn draw_chart<DB: DrawingBackend>(
@@ -105,7 +138,10 @@ fn draw_chart<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     for (i, s) in series.iter().enumerate() {
         chart
-            .draw_series(LineSeries::new(s.points.iter().filter(finite).copied(), Palette99::pick(i).stroke_width(2)))
+            .draw_series(LineSeries::new(
+                s.points.iter().filter(finite).copied(),
+                Palette99::pick(i).stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?
             .label(s.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2)));
@@ -140,15 +176,42 @@ mod tests {
         let points: Vec<(f64, f64)> = (1..100).map(|i| (i as f64, 1e-3 / i as f64)).collect();
         for name in ["a.png", "a.svg"] {
             let path = dir.join(name);
-            log_y_chart(&path, "test", "t", "err", &[Series { label: "line", points: &points }]).unwrap();
+            log_y_chart(
+                &path,
+                "test",
+                "t",
+                "err",
+                &[Series {
+                    label: "line",
+                    points: &points,
+                }],
+            )
+            .unwrap();
             let bytes = std::fs::read(&path).unwrap();
             assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
         }
         assert!(std::fs::read(dir.join("a.png")).unwrap().starts_with(b"\x89PNG"));
-        assert!(String::from_utf8(std::fs::read(dir.join("a.svg")).unwrap()).unwrap().contains("<svg"));
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert!(
+            String::from_utf8(std::fs::read(dir.join("a.svg")).unwrap())
+                .unwrap()
+                .contains("<svg")
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
         assert!(leftovers.is_empty());
-        let err = log_y_chart(&dir.join("b.png"), "t", "x", "y", &[Series { label: "zero", points: &[(0.0, 0.0)] }]);
+        let err = log_y_chart(
+            &dir.join("b.png"),
+            "t",
+            "x",
+            "y",
+            &[Series {
+                label: "zero",
+                points: &[(0.0, 0.0)],
+            }],
+        );
         assert!(matches!(err, Err(PlotError::Empty(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -35,7 +35,13 @@ pub struct KeplerShowcase {
 
 impl Default for KeplerShowcase {
     fn default() -> Self {
-        Self { eccentricity: 0.6, periods: 1000.0, dt: 0.01, tolerance: 1e-10, samples: 2000 }
+        Self {
+            eccentricity: 0.6,
+            periods: 1000.0,
+            dt: 0.01,
+            tolerance: 1e-10,
+            samples: 2000,
+        }
     }
 }
 
@@ -107,25 +113,35 @@ pub struct MethodReport {
 /// Runs one method; a method that fails (for instance an implicit solve that does not converge)
 /// reports its error instead of a row.
 pub fn run_method(cfg: &KeplerShowcase, method: Method) -> Result<MethodReport, IntegrateError> {
-    let kepler = Kepler { eccentricity: cfg.eccentricity };
+    let kepler = Kepler {
+        eccentricity: cfg.eccentricity,
+    };
     let t_end = cfg.periods * kepler.period();
     let y0 = kepler.initial_state();
     let grid = FixedGrid::spanning(0.0, t_end, cfg.dt)?;
     let record_every = (grid.n_steps() / cfg.samples.max(1)).max(1);
     let start = Instant::now();
-    let fixed = |s: &dyn Fn() -> Result<(Vec<f64>, Array3<f64>, usize), IntegrateError>| s();
     let (times, states, evaluations) = match method {
-        Method::Explicit(m) => fixed(&|| run_fixed(&ExplicitRk::new(HamiltonianField(kepler), m), &grid, &y0, record_every))?,
-        Method::Splitting(m) => fixed(&|| run_fixed(&Splitting::new(kepler, m), &grid, &y0, record_every))?,
-        Method::Implicit(m) => {
-            fixed(&|| run_fixed(&Collocation::new(HamiltonianField(kepler), m), &grid, &y0, record_every))?
-        }
+        Method::Explicit(m) => run_fixed(&ExplicitRk::new(HamiltonianField(kepler), m), &grid, &y0, record_every)?,
+        Method::Splitting(m) => run_fixed(&Splitting::new(kepler, m), &grid, &y0, record_every)?,
+        Method::Implicit(m) => run_fixed(&Collocation::new(HamiltonianField(kepler), m), &grid, &y0, record_every)?,
         Method::Adaptive(m) => {
             let solver = Adaptive::new(m).rtol(cfg.tolerance).atol(cfg.tolerance).build()?;
-            let ts: Vec<f64> = (0..=grid.n_steps()).step_by(record_every).map(|k| grid.time(k)).chain([t_end]).collect();
+            let ts: Vec<f64> = (0..=grid.n_steps())
+                .step_by(record_every)
+                .map(|k| grid.time(k))
+                .chain([t_end])
+                .collect();
             let mut ts = ts;
             ts.dedup();
-            let sol = solver.solve(&HamiltonianField(kepler), 0.0, t_end, y0.view(), Output::Times(&ts), &mut [])?;
+            let sol = solver.solve(
+                &HamiltonianField(kepler),
+                0.0,
+                t_end,
+                y0.view(),
+                Output::Times(&ts),
+                &mut [],
+            )?;
             (sol.times, sol.states, sol.stats.evaluations)
         }
     };
@@ -134,7 +150,11 @@ pub fn run_method(cfg: &KeplerShowcase, method: Method) -> Result<MethodReport, 
     let h = energies(&kepler, flat);
     let l = angular_momentum(flat);
     let (h0, l0) = (h[0], l[0]);
-    let energy_curve: Vec<(f64, f64)> = times.iter().zip(h.iter()).map(|(&t, &e)| (t, ((e - h0) / h0).abs())).collect();
+    let energy_curve: Vec<(f64, f64)> = times
+        .iter()
+        .zip(h.iter())
+        .map(|(&t, &e)| (t, ((e - h0) / h0).abs()))
+        .collect();
     let max_energy_error = energy_curve.iter().map(|p| p.1).fold(0.0, f64::max);
     let max_angular_momentum_error = l.iter().map(|&v| ((v - l0) / l0).abs()).fold(0.0, f64::max);
     let last = flat.row(flat.nrows() - 1);
@@ -164,7 +184,11 @@ fn run_fixed<S: Stepper>(
 /// Runs every method in parallel, with a progress bar on a terminal.
 pub fn run_all(cfg: &KeplerShowcase, quiet: bool) -> Vec<(Method, Result<MethodReport, IntegrateError>)> {
     let methods = Method::all();
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(methods.len() as u64) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(methods.len() as u64)
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} Kepler showcase [{bar:30}] {pos}/{len} methods, {elapsed}")
             .expect("static template")
@@ -219,14 +243,32 @@ pub fn table(cfg: &KeplerShowcase, results: &[(Method, Result<MethodReport, Inte
 }
 
 /// Writes the energy-error plot (PNG and SVG) into `dir`.
-pub fn plot(dir: &Path, results: &[(Method, Result<MethodReport, IntegrateError>)]) -> Result<Vec<std::path::PathBuf>, PlotError> {
-    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io { path: dir.to_owned(), source })?;
+pub fn plot(
+    dir: &Path,
+    results: &[(Method, Result<MethodReport, IntegrateError>)],
+) -> Result<Vec<std::path::PathBuf>, PlotError> {
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let ok: Vec<&MethodReport> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
-    let series: Vec<Series<'_>> = ok.iter().map(|r| Series { label: r.method.name(), points: &r.energy_curve }).collect();
+    let series: Vec<Series<'_>> = ok
+        .iter()
+        .map(|r| Series {
+            label: r.method.name(),
+            points: &r.energy_curve,
+        })
+        .collect();
     let mut written = Vec::new();
     for name in ["kepler_energy_error.png", "kepler_energy_error.svg"] {
         let path = dir.join(name);
-        log_y_chart(&path, "Kepler e = 0.6: relative energy error", "t", "|H - H0| / |H0|", &series)?;
+        log_y_chart(
+            &path,
+            "Kepler e = 0.6: relative energy error",
+            "t",
+            "|H - H0| / |H0|",
+            &series,
+        )?;
         written.push(path);
     }
     Ok(written)
@@ -238,7 +280,12 @@ mod tests {
 
     #[test]
     fn short_showcase_ranks_symplectic_methods_above_rk4_over_many_periods() {
-        let cfg = KeplerShowcase { periods: 50.0, dt: 0.02, samples: 200, ..KeplerShowcase::default() };
+        let cfg = KeplerShowcase {
+            periods: 50.0,
+            dt: 0.02,
+            samples: 200,
+            ..KeplerShowcase::default()
+        };
         let results = run_all(&cfg, true);
         assert_eq!(results.len(), Method::all().len());
         let get = |m: Method| results.iter().find(|(x, _)| *x == m).unwrap().1.as_ref().unwrap();
@@ -246,7 +293,12 @@ mod tests {
         let yoshida4 = get(Method::Splitting(SymplecticMethod::Yoshida4));
         let gl2 = get(Method::Implicit(ImplicitMethod::GaussLegendre2));
         // Same order and comparable work, but bounded rather than drifting energy error.
-        assert!(yoshida4.max_energy_error < rk4.max_energy_error, "{} vs {}", yoshida4.max_energy_error, rk4.max_energy_error);
+        assert!(
+            yoshida4.max_energy_error < rk4.max_energy_error,
+            "{} vs {}",
+            yoshida4.max_energy_error,
+            rk4.max_energy_error
+        );
         assert!(gl2.max_energy_error < rk4.max_energy_error);
         // Splitting methods conserve angular momentum exactly (it is a quadratic invariant).
         assert!(yoshida4.max_angular_momentum_error < 1e-11);

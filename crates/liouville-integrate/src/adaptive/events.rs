@@ -16,9 +16,12 @@ pub enum Crossing {
     Falling,
 }
 
+/// The user's event function g(t, y).
+type EventFn<'a> = Box<dyn FnMut(f64, ArrayView2<'_, f64>) -> f64 + 'a>;
+
 /// An event function g(t, y) with its crossing direction and whether it stops the solve.
 pub struct Event<'a> {
-    g: Box<dyn FnMut(f64, ArrayView2<'_, f64>) -> f64 + 'a>,
+    g: EventFn<'a>,
     /// Which crossings are reported.
     pub crossing: Crossing,
     /// Stop the integration at the first reported crossing.
@@ -28,7 +31,11 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// An event that records every crossing of `g` in the given direction.
     pub fn new(crossing: Crossing, g: impl FnMut(f64, ArrayView2<'_, f64>) -> f64 + 'a) -> Self {
-        Self { g: Box::new(g), crossing, terminal: false }
+        Self {
+            g: Box::new(g),
+            crossing,
+            terminal: false,
+        }
     }
     /// Makes the event stop the integration.
     pub fn terminal(mut self) -> Self {
@@ -87,7 +94,11 @@ pub(crate) fn locate(
                 break;
             }
             let c = (a * gb - b * ga) / (gb - ga);
-            let c = if c.is_finite() && (c - a) * (c - b) < 0.0 { c } else { 0.5 * (a + b) };
+            let c = if c.is_finite() && (c - a) * (c - b) < 0.0 {
+                c
+            } else {
+                0.5 * (a + b)
+            };
             let gc = g_at(c, &mut y);
             if (gc < 0.0) == (gb < 0.0) || gc == 0.0 {
                 b = c;

@@ -132,7 +132,7 @@ impl AdaptiveBuilder {
         {
             return Err(IntegrateError::InvalidStep { dt: h });
         }
-        if !(self.max_step > 0.0) || self.max_step.is_nan() {
+        if self.max_step.is_nan() || self.max_step <= 0.0 {
             return Err(IntegrateError::InvalidStep { dt: self.max_step });
         }
         if !(self.min_step >= 0.0 && self.min_step < self.max_step) {
@@ -144,9 +144,9 @@ impl AdaptiveBuilder {
         if self.max_steps == 0 {
             return Err(IntegrateError::InvalidOption("max_steps must be at least 1".into()));
         }
-        if !(self.safety > 0.0 && self.safety <= 1.0)
-            || !(self.min_factor > 0.0 && self.min_factor < 1.0 && self.max_factor > 1.0 && self.max_factor.is_finite())
-        {
+        let ratios_ok =
+            self.min_factor > 0.0 && self.min_factor < 1.0 && self.max_factor > 1.0 && self.max_factor.is_finite();
+        if !(self.safety > 0.0 && self.safety <= 1.0 && ratios_ok) {
             return Err(IntegrateError::InvalidOption(format!(
                 "safety {} must be in (0, 1], step ratio bounds ({}, {}) must bracket 1",
                 self.safety, self.min_factor, self.max_factor
@@ -154,7 +154,10 @@ impl AdaptiveBuilder {
         }
         let alpha = 1.0 / (self.method.error_order() as f64 + 1.0) - 0.75 * self.beta;
         if !(self.beta >= 0.0 && alpha > 0.0) {
-            return Err(IntegrateError::InvalidOption(format!("PI beta = {} out of range", self.beta)));
+            return Err(IntegrateError::InvalidOption(format!(
+                "PI beta = {} out of range",
+                self.beta
+            )));
         }
         Ok(Adaptive { options: self, alpha })
     }
@@ -238,6 +241,7 @@ impl Adaptive {
     /// from a sweep on the Kepler problem (e = 0.6, rtol = atol = 1e-10, 100 periods), where they
     /// give a smaller error than scipy's integral controller in fewer evaluations (pinned in
     /// `tests/adaptive.rs`); β = 0 with safety 0.9 reproduces scipy's `RK45`/`DOP853` step for step.
+    #[allow(clippy::new_ret_no_self)] // the builder pattern: `Adaptive::new(m).rtol(..).build()?`
     pub fn new(method: AdaptiveMethod) -> AdaptiveBuilder {
         AdaptiveBuilder {
             method,
@@ -284,7 +288,9 @@ impl Adaptive {
         check_finite(t0, y0)?;
         let dir = (t_end - t0).signum();
         if let Output::Times(ts) = output {
-            let inside = ts.iter().all(|&t| t.is_finite() && dir * (t - t0) >= 0.0 && dir * (t_end - t) >= 0.0);
+            let inside = ts
+                .iter()
+                .all(|&t| t.is_finite() && dir * (t - t0) >= 0.0 && dir * (t_end - t) >= 0.0);
             let monotone = ts.windows(2).all(|w| dir * (w[1] - w[0]) >= 0.0);
             if !inside || !monotone {
                 return Err(IntegrateError::InvalidOption(
@@ -327,7 +333,10 @@ impl Adaptive {
 
         while dir * (t_end - t) > 0.0 {
             if stats.steps >= o.max_steps {
-                return Err(IntegrateError::TooManySteps { t, max_steps: o.max_steps });
+                return Err(IntegrateError::TooManySteps {
+                    t,
+                    max_steps: o.max_steps,
+                });
             }
             let min_step = o.min_step.max(10.0 * f64::EPSILON * t.abs());
             h_abs = h_abs.min(o.max_step);
@@ -381,7 +390,11 @@ impl Adaptive {
                             e5 += (d5 / scale).powi(2);
                             e3 += (d3 / scale).powi(2);
                         }
-                        if e5 == 0.0 && e3 == 0.0 { 0.0 } else { h_abs * e5 / ((e5 + 0.01 * e3) * n as f64).sqrt() }
+                        if e5 == 0.0 && e3 == 0.0 {
+                            0.0
+                        } else {
+                            h_abs * e5 / ((e5 + 0.01 * e3) * n as f64).sqrt()
+                        }
                     }
                 };
                 if err.is_nan() {
@@ -440,7 +453,13 @@ impl Adaptive {
                         f
                     }
                 };
-                DenseStep { t_old: t, h, y_old: flat(&y).to_vec(), coeffs, method }
+                DenseStep {
+                    t_old: t,
+                    h,
+                    y_old: flat(&y).to_vec(),
+                    coeffs,
+                    method,
+                }
             });
 
             let mut t_stop = t_new;
@@ -484,7 +503,13 @@ impl Adaptive {
             h_abs *= factor;
         }
         let (times, states) = recorder.finish(t, flat(&y));
-        Ok(AdaptiveSolution { times, states, events: hits, terminated, stats })
+        Ok(AdaptiveSolution {
+            times,
+            states,
+            events: hits,
+            terminated,
+            stats,
+        })
     }
 }
 
@@ -565,7 +590,13 @@ struct Recorder<'a> {
 
 impl<'a> Recorder<'a> {
     fn new(output: Output<'a>, shape: (usize, usize)) -> Self {
-        Self { output, shape, times: Vec::new(), values: Vec::new(), next_time: 0 }
+        Self {
+            output,
+            shape,
+            times: Vec::new(),
+            values: Vec::new(),
+            next_time: 0,
+        }
     }
     fn push(&mut self, t: f64, y: &[f64]) {
         self.times.push(t);
@@ -620,6 +651,9 @@ pub fn solve_to_end<F: VectorField + ?Sized>(
     y0: ArrayView2<'_, f64>,
 ) -> Result<(Array2<f64>, Stats), IntegrateError> {
     let sol = solver.solve(field, t0, t_end, y0, Output::Final, &mut [])?;
-    let last = sol.states.index_axis(ndarray::Axis(0), sol.states.len_of(ndarray::Axis(0)) - 1).to_owned();
+    let last = sol
+        .states
+        .index_axis(ndarray::Axis(0), sol.states.len_of(ndarray::Axis(0)) - 1)
+        .to_owned();
     Ok((last, sol.stats))
 }

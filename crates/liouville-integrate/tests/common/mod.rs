@@ -22,7 +22,10 @@ impl Fixed {
         v
     }
     pub fn symplectic() -> Vec<Fixed> {
-        Self::all().into_iter().filter(|m| !matches!(m, Fixed::Explicit(_))).collect()
+        Self::all()
+            .into_iter()
+            .filter(|m| !matches!(m, Fixed::Explicit(_)))
+            .collect()
     }
     pub fn name(&self) -> String {
         match self {
