@@ -3,9 +3,13 @@
 //! - `ci`: everything CI checks (fmt, clippy `-D warnings`, `cargo test --workspace`, the `lapack`
 //!   feature's tests when a system LAPACK is present, and a type-check of the `cuda` feature).
 //!
-//! `gen-data` and `reproduce` arrive with the liouville-sim and liouville-dynamics issues.
+//! - `gen-data`: the standard dataset suite into `data/`, any system, shards (`--shard i/n`) and
+//!   `gen-data merge`.
+//!
+//! `reproduce` arrives with the liouville-dynamics issue.
 
 mod ci;
+mod gen_data;
 #[cfg(test)]
 mod tidy;
 
@@ -24,12 +28,15 @@ struct Cli {
 enum Command {
     /// Run every check CI runs.
     Ci(ci::CiArgs),
+    /// Generate datasets (the standard suite without arguments).
+    GenData(gen_data::GenDataArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ci(args) => ci::run(&args),
+        Command::Ci(args) => ci::run(&args).map_err(|e| e.to_string()),
+        Command::GenData(args) => gen_data::run(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,6 +90,9 @@ fn random_truncated_and_flipped_bytes_never_panic_the_loader() {
     let mut r = runner(256);
     r.run(&prop::collection::vec(any::<u8>(), 0..512), |random| {
         prop_assert!(Dataset::from_bytes(&random).is_err());
+        // A valid header and checksum around random bytes reaches the codec and shape checks.
+        let framed = liouville_sim::dataset::container::assemble(liouville_sim::dataset::container::Kind::Trajectories, [1, 1, 1], &random);
+        prop_assert!(Dataset::from_bytes(&framed).is_err());
         let mut prefixed = bytes[..64].to_vec();
         prefixed.extend_from_slice(&random);
         prop_assert!(Dataset::from_bytes(&prefixed).is_err());

@@ -1,0 +1,205 @@
+//! `cargo xtask gen-data`: the standard dataset suite, any single system, shards, and merging.
+//!
+//! Without arguments it writes the HNN-paper systems (mass-spring, pendulum, two-body,
+//! three-body) with the settings of `shared/reference/README.md`, the LNN double pendulum, the
+//! NRI springs and Ising configurations at the reference temperatures into `data/`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use liouville_sim::SimError;
+use liouville_sim::dataset::{Dataset, DatasetSpec, IsingDataset, IsingSpec, Shard, SystemSpec, generate};
+use liouville_sim::systems::ising::IsingAlgorithm;
+
+/// Options of `cargo xtask gen-data`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GenDataArgs {
+    #[command(subcommand)]
+    command: Option<GenDataCommand>,
+    /// Systems to generate (default: the standard suite). One of: mass_spring, pendulum,
+    /// driven_pendulum, double_pendulum, two_body, three_body, nri_springs, lorenz, seir, ising.
+    #[arg(long = "system")]
+    systems: Vec<String>,
+    /// Number of trajectories (overrides the system's default).
+    #[arg(long)]
+    trajectories: Option<usize>,
+    /// Time points per trajectory.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Final time.
+    #[arg(long)]
+    t_end: Option<f64>,
+    /// Observation noise standard deviation.
+    #[arg(long)]
+    noise: Option<f64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Both)]
+    format: Format,
+    /// Output directory.
+    #[arg(long, default_value = "data")]
+    out: PathBuf,
+    /// Generate only slice i of n (0-based), e.g. `--shard 3/16` in an array job.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum GenDataCommand {
+    /// Join shard files of one dataset into the file an unsharded run writes.
+    Merge {
+        /// Output file (`.lds`; a `.npz` beside it with --npz).
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the `.npz` export.
+        #[arg(long)]
+        npz: bool,
+        /// Shard files, in any order.
+        shards: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// The checksummed binary container (`.lds`).
+    Bincode,
+    /// NumPy `.npz`.
+    Npz,
+    /// Both.
+    Both,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/4")?;
+    let (i, n) = (i.trim().parse::<usize>().map_err(|e| e.to_string())?, n.trim().parse::<usize>().map_err(|e| e.to_string())?);
+    Shard::new(i, n).map_err(|e| e.to_string())
+}
+
+/// The standard suite's settings per system: (spec, file stem).
+fn default_spec(name: &str, seed: u64) -> Option<DatasetSpec> {
+    let spec = |system, n, samples, t_end, noise, test| DatasetSpec::new(system, n, samples, t_end).noise(noise).test_fraction(test).seed(seed);
+    Some(match name {
+        // Greydanus et al.: 50 trajectories split 25/25, 30 points over [0, 3], σ = 0.1.
+        "mass_spring" => spec(SystemSpec::hnn_mass_spring(), 50, 30, 3.0, 0.1, 0.5),
+        // 45 points over [0, 3], σ = 0.1.
+        "pendulum" => spec(SystemSpec::hnn_pendulum(), 50, 45, 3.0, 0.1, 0.5),
+        // 1000 near-circular orbits, 50 steps over [0, 20], 80/20 split.
+        "two_body" => spec(SystemSpec::hnn_two_body(), 1000, 50, 20.0, 0.0, 0.2),
+        "three_body" => spec(SystemSpec::hnn_three_body(), 1000, 50, 5.0, 0.0, 0.2),
+        "double_pendulum" => spec(SystemSpec::lnn_double_pendulum(), 200, 101, 10.0, 0.0, 0.2),
+        "driven_pendulum" => spec(
+            SystemSpec::DrivenPendulum { mass: 1.0, length: 1.0, gravity: 9.8, damping: 0.1, amplitude: 1.2, frequency: 2.0 / 3.0 },
+            100,
+            201,
+            20.0,
+            0.0,
+            0.2,
+        ),
+        // NRI: 5 balls, dt = 0.001, recorded every 100 steps, 49 recordings.
+        "nri_springs" => spec(SystemSpec::nri_springs(), 1000, 49, 4.9, 0.0, 0.2),
+        "lorenz" => spec(SystemSpec::Lorenz { sigma: 10.0, rho: 28.0, beta: 8.0 / 3.0 }, 100, 1001, 10.0, 0.0, 0.2),
+        "seir" => spec(SystemSpec::Seir { beta: 0.5, sigma: 0.2, gamma: 0.1 }, 100, 201, 200.0, 0.0, 0.2),
+        _ => return None,
+    })
+}
+
+const STANDARD_SUITE: [&str; 7] = ["mass_spring", "pendulum", "two_body", "three_body", "double_pendulum", "nri_springs", "ising"];
+
+/// Ising configurations at the temperatures of the exact reference table (L = 8).
+fn ising_spec(seed: u64, samples: Option<usize>) -> IsingSpec {
+    IsingSpec {
+        l: 8,
+        temperatures: vec![1.5, 2.0, 2.269185, 2.5, 3.0, 3.5],
+        samples: samples.unwrap_or(1000),
+        spacing: 2,
+        thermalization: 1000,
+        algorithm: IsingAlgorithm::Wolff,
+        seed,
+    }
+}
+
+fn write(ds: &Dataset, stem: &Path, format: Format) -> Result<Vec<PathBuf>, SimError> {
+    let mut written = Vec::new();
+    if format != Format::Npz {
+        let p = stem.with_extension("lds");
+        ds.save(&p)?;
+        written.push(p);
+    }
+    if format != Format::Bincode {
+        let p = stem.with_extension("npz");
+        ds.save_npz(&p)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Runs `gen-data`.
+pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
+    if let Some(GenDataCommand::Merge { out, npz, shards }) = &args.command {
+        let loaded = shards.iter().map(|p| Dataset::load(p)).collect::<Result<Vec<_>, _>>()?;
+        let merged = Dataset::merge(loaded)?;
+        merged.save(out)?;
+        println!("merged {} shards into {}", shards.len(), out.display());
+        if *npz {
+            merged.save_npz(&out.with_extension("npz"))?;
+        }
+        return Ok(());
+    }
+    let start = Instant::now();
+    let names: Vec<String> = if args.systems.is_empty() { STANDARD_SUITE.map(String::from).to_vec() } else { args.systems.clone() };
+    let shard = args.shard.unwrap_or(Shard::whole());
+    for name in &names {
+        let t = Instant::now();
+        if name == "ising" {
+            if shard != Shard::whole() {
+                println!("skipping ising: sharding applies to trajectory datasets");
+                continue;
+            }
+            let ds = IsingDataset::generate(&ising_spec(args.seed, args.samples))?;
+            let stem = args.out.join("ising_l8");
+            if args.format != Format::Npz {
+                ds.save(&stem.with_extension("lds"))?;
+            }
+            if args.format != Format::Bincode {
+                ds.save_npz(&stem.with_extension("npz"))?;
+            }
+            println!("ising: {} temperatures × {} configurations in {:.1} s", ds.spec.temperatures.len(), ds.spec.samples, t.elapsed().as_secs_f64());
+            continue;
+        }
+        let mut spec = default_spec(name, args.seed).ok_or_else(|| SimError::InvalidOption(format!("unknown system {name:?}")))?;
+        if let Some(n) = args.trajectories {
+            spec.trajectories = n;
+        }
+        if let Some(s) = args.samples {
+            spec.samples = s;
+        }
+        if let Some(t_end) = args.t_end {
+            spec.t_end = t_end;
+        }
+        if let Some(noise) = args.noise {
+            spec.noise_std = noise;
+        }
+        let ds = generate(&spec, shard, !args.quiet)?;
+        let stem = if shard == Shard::whole() {
+            args.out.join(name)
+        } else {
+            args.out.join(format!("{name}-shard-{}-of-{}", shard.index, shard.count))
+        };
+        let files = write(&ds, &stem, args.format)?;
+        println!(
+            "{name}: {} trajectories × {} points in {:.1} s -> {}",
+            ds.trajectories(),
+            ds.times.len(),
+            t.elapsed().as_secs_f64(),
+            files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!("gen-data finished in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
