@@ -3,4 +3,4 @@
 
 mod benchmarks;
 
-criterion::criterion_main!(benchmarks::integrate::benches);
+criterion::criterion_main!(benchmarks::integrate::benches, benchmarks::sim::benches);

@@ -77,13 +77,21 @@ enum Format {
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
     let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/4")?;
-    let (i, n) = (i.trim().parse::<usize>().map_err(|e| e.to_string())?, n.trim().parse::<usize>().map_err(|e| e.to_string())?);
+    let (i, n) = (
+        i.trim().parse::<usize>().map_err(|e| e.to_string())?,
+        n.trim().parse::<usize>().map_err(|e| e.to_string())?,
+    );
     Shard::new(i, n).map_err(|e| e.to_string())
 }
 
 /// The standard suite's settings per system: (spec, file stem).
 fn default_spec(name: &str, seed: u64) -> Option<DatasetSpec> {
-    let spec = |system, n, samples, t_end, noise, test| DatasetSpec::new(system, n, samples, t_end).noise(noise).test_fraction(test).seed(seed);
+    let spec = |system, n, samples, t_end, noise, test| {
+        DatasetSpec::new(system, n, samples, t_end)
+            .noise(noise)
+            .test_fraction(test)
+            .seed(seed)
+    };
     Some(match name {
         // Greydanus et al.: 50 trajectories split 25/25, 30 points over [0, 3], σ = 0.1.
         "mass_spring" => spec(SystemSpec::hnn_mass_spring(), 50, 30, 3.0, 0.1, 0.5),
@@ -94,7 +102,14 @@ fn default_spec(name: &str, seed: u64) -> Option<DatasetSpec> {
         "three_body" => spec(SystemSpec::hnn_three_body(), 1000, 50, 5.0, 0.0, 0.2),
         "double_pendulum" => spec(SystemSpec::lnn_double_pendulum(), 200, 101, 10.0, 0.0, 0.2),
         "driven_pendulum" => spec(
-            SystemSpec::DrivenPendulum { mass: 1.0, length: 1.0, gravity: 9.8, damping: 0.1, amplitude: 1.2, frequency: 2.0 / 3.0 },
+            SystemSpec::DrivenPendulum {
+                mass: 1.0,
+                length: 1.0,
+                gravity: 9.8,
+                damping: 0.1,
+                amplitude: 1.2,
+                frequency: 2.0 / 3.0,
+            },
             100,
             201,
             20.0,
@@ -103,13 +118,43 @@ fn default_spec(name: &str, seed: u64) -> Option<DatasetSpec> {
         ),
         // NRI: 5 balls, dt = 0.001, recorded every 100 steps, 49 recordings.
         "nri_springs" => spec(SystemSpec::nri_springs(), 1000, 49, 4.9, 0.0, 0.2),
-        "lorenz" => spec(SystemSpec::Lorenz { sigma: 10.0, rho: 28.0, beta: 8.0 / 3.0 }, 100, 1001, 10.0, 0.0, 0.2),
-        "seir" => spec(SystemSpec::Seir { beta: 0.5, sigma: 0.2, gamma: 0.1 }, 100, 201, 200.0, 0.0, 0.2),
+        "lorenz" => spec(
+            SystemSpec::Lorenz {
+                sigma: 10.0,
+                rho: 28.0,
+                beta: 8.0 / 3.0,
+            },
+            100,
+            1001,
+            10.0,
+            0.0,
+            0.2,
+        ),
+        "seir" => spec(
+            SystemSpec::Seir {
+                beta: 0.5,
+                sigma: 0.2,
+                gamma: 0.1,
+            },
+            100,
+            201,
+            200.0,
+            0.0,
+            0.2,
+        ),
         _ => return None,
     })
 }
 
-const STANDARD_SUITE: [&str; 7] = ["mass_spring", "pendulum", "two_body", "three_body", "double_pendulum", "nri_springs", "ising"];
+const STANDARD_SUITE: [&str; 7] = [
+    "mass_spring",
+    "pendulum",
+    "two_body",
+    "three_body",
+    "double_pendulum",
+    "nri_springs",
+    "ising",
+];
 
 /// Ising configurations at the temperatures of the exact reference table (L = 8).
 fn ising_spec(seed: u64, samples: Option<usize>) -> IsingSpec {
@@ -152,7 +197,11 @@ pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
         return Ok(());
     }
     let start = Instant::now();
-    let names: Vec<String> = if args.systems.is_empty() { STANDARD_SUITE.map(String::from).to_vec() } else { args.systems.clone() };
+    let names: Vec<String> = if args.systems.is_empty() {
+        STANDARD_SUITE.map(String::from).to_vec()
+    } else {
+        args.systems.clone()
+    };
     let shard = args.shard.unwrap_or(Shard::whole());
     for name in &names {
         let t = Instant::now();
@@ -169,10 +218,16 @@ pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
             if args.format != Format::Bincode {
                 ds.save_npz(&stem.with_extension("npz"))?;
             }
-            println!("ising: {} temperatures × {} configurations in {:.1} s", ds.spec.temperatures.len(), ds.spec.samples, t.elapsed().as_secs_f64());
+            println!(
+                "ising: {} temperatures × {} configurations in {:.1} s",
+                ds.spec.temperatures.len(),
+                ds.spec.samples,
+                t.elapsed().as_secs_f64()
+            );
             continue;
         }
-        let mut spec = default_spec(name, args.seed).ok_or_else(|| SimError::InvalidOption(format!("unknown system {name:?}")))?;
+        let mut spec =
+            default_spec(name, args.seed).ok_or_else(|| SimError::InvalidOption(format!("unknown system {name:?}")))?;
         if let Some(n) = args.trajectories {
             spec.trajectories = n;
         }
@@ -189,7 +244,8 @@ pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
         let stem = if shard == Shard::whole() {
             args.out.join(name)
         } else {
-            args.out.join(format!("{name}-shard-{}-of-{}", shard.index, shard.count))
+            args.out
+                .join(format!("{name}-shard-{}-of-{}", shard.index, shard.count))
         };
         let files = write(&ds, &stem, args.format)?;
         println!(
@@ -197,7 +253,11 @@ pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
             ds.trajectories(),
             ds.times.len(),
             t.elapsed().as_secs_f64(),
-            files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     println!("gen-data finished in {:.1} s", start.elapsed().as_secs_f64());

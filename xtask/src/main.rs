@@ -29,7 +29,7 @@ enum Command {
     /// Run every check CI runs.
     Ci(ci::CiArgs),
     /// Generate datasets (the standard suite without arguments).
-    GenData(gen_data::GenDataArgs),
+    GenData(Box<gen_data::GenDataArgs>),
 }
 
 fn main() -> ExitCode {

@@ -1,2 +1,3 @@
 //! Bench modules, one per area.
 pub mod integrate;
+pub mod sim;

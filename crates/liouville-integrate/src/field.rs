@@ -77,7 +77,9 @@ impl<H: Hamiltonian> VectorField for HamiltonianField<H> {
         let (dq, mut dp) = dy.view_mut().split_at(Axis(1), self.0.dof());
         self.0.dh_dp(q, p, dq);
         self.0.dh_dq(q, p, dp.view_mut());
-        dp.map_inplace(|x| *x = -*x);
+        for x in dp.iter_mut() {
+            *x = -*x;
+        }
     }
 }
 

@@ -128,7 +128,7 @@ impl Solution {
 /// Rows integrated per parallel task. Fixed (not derived from the thread count) so that the
 /// result is bit-identical on any number of threads, including for implicit methods whose
 /// iteration count depends on which rows share a chunk.
-pub const ROWS_PER_TASK: usize = 64;
+pub const ROWS_PER_TASK: usize = 512;
 
 /// Integrates a batch `y0` (one trajectory per row) over `grid`, recording the state at t₀, every
 /// `record_every` steps and at the final step.

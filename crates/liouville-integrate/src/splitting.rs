@@ -85,7 +85,7 @@ impl SymplecticMethod {
         // Half of a symmetric composition (outermost first); the middle weight makes Σw = 1.
         let half: &[f64] = match self {
             Self::Leapfrog => &[],
-            Self::Yoshida4 => &[1.0 / (2.0 - 2f64.powf(1.0 / 3.0))],
+            Self::Yoshida4 => &[1.0 / (2.0 - libm::cbrt(2.0))],
             Self::Yoshida6 => &[
                 0.784_513_610_477_557_3,
                 0.235_573_213_359_358_13,

@@ -48,7 +48,11 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, SimError> 
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(SimError::InvalidParameter { name, value, requirement: "must be finite and > 0" })
+        Err(SimError::InvalidParameter {
+            name,
+            value,
+            requirement: "must be finite and > 0",
+        })
     }
 }
 
@@ -57,7 +61,11 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64, SimErr
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(SimError::InvalidParameter { name, value, requirement: "must be finite and >= 0" })
+        Err(SimError::InvalidParameter {
+            name,
+            value,
+            requirement: "must be finite and >= 0",
+        })
     }
 }
 
@@ -66,6 +74,10 @@ pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64, SimError> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(SimError::InvalidParameter { name, value, requirement: "must be finite" })
+        Err(SimError::InvalidParameter {
+            name,
+            value,
+            requirement: "must be finite",
+        })
     }
 }

@@ -28,7 +28,12 @@ impl Rng {
         let mut sm = seed;
         let mixed = splitmix64(&mut sm) ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
         let mut state = mixed;
-        let s = [splitmix64(&mut state), splitmix64(&mut state), splitmix64(&mut state), splitmix64(&mut state)];
+        let s = [
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+        ];
         Self { s, spare_normal: None }
     }
 
@@ -93,8 +98,9 @@ mod tests {
         let mut x = Rng::stream(7, 3);
         let mut y = Rng::stream(7, 4);
         let mut z = Rng::stream(8, 3);
-        let (xs, ys, zs): (Vec<u64>, Vec<u64>, Vec<u64>) =
-            (0..8).map(|_| (x.next_u64(), y.next_u64(), z.next_u64())).fold((vec![], vec![], vec![]), |mut acc, v| {
+        let (xs, ys, zs): (Vec<u64>, Vec<u64>, Vec<u64>) = (0..8)
+            .map(|_| (x.next_u64(), y.next_u64(), z.next_u64()))
+            .fold((vec![], vec![], vec![]), |mut acc, v| {
                 acc.0.push(v.0);
                 acc.1.push(v.1);
                 acc.2.push(v.2);
@@ -125,6 +131,9 @@ mod tests {
             c[rng.below(6) as usize] += 1;
             c
         });
-        assert!(counts.iter().all(|&c| (c as f64 - 10_000.0).abs() < 500.0), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (c as f64 - 10_000.0).abs() < 500.0),
+            "{counts:?}"
+        );
     }
 }

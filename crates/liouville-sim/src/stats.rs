@@ -21,11 +21,17 @@ impl Estimate {
 
 /// Bin averages of f(chain, k) over `bins` equal bins per chain (a trailing remainder is
 /// dropped). Bins much longer than the autocorrelation time are nearly independent.
-pub fn bin_chains(lengths: impl Iterator<Item = usize>, bins: usize, f: &dyn Fn(usize, usize) -> f64) -> Result<Vec<f64>, SimError> {
+pub fn bin_chains(
+    lengths: impl Iterator<Item = usize>,
+    bins: usize,
+    f: &dyn Fn(usize, usize) -> f64,
+) -> Result<Vec<f64>, SimError> {
     let mut out = Vec::new();
     for (c, len) in lengths.enumerate() {
         if bins == 0 || len < bins {
-            return Err(SimError::InvalidOption(format!("cannot make {bins} bins from {len} samples")));
+            return Err(SimError::InvalidOption(format!(
+                "cannot make {bins} bins from {len} samples"
+            )));
         }
         let width = len / bins;
         for b in 0..bins {
@@ -40,7 +46,10 @@ pub fn mean_estimate(bins: &[f64]) -> Estimate {
     let n = bins.len() as f64;
     let mean = bins.iter().sum::<f64>() / n;
     let var = bins.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    Estimate { value: mean, error: (var / n).sqrt() }
+    Estimate {
+        value: mean,
+        error: (var / n).sqrt(),
+    }
 }
 
 /// Jackknife estimate of g(means of several binned series) with its standard error.
@@ -50,7 +59,11 @@ pub fn jackknife(series: &[&[f64]], g: impl Fn(&[f64]) -> f64) -> Estimate {
     let full: Vec<f64> = totals.iter().map(|t| t / n as f64).collect();
     let leave_one_out: Vec<f64> = (0..n)
         .map(|i| {
-            let means: Vec<f64> = series.iter().zip(&totals).map(|(s, t)| (t - s[i]) / (n - 1) as f64).collect();
+            let means: Vec<f64> = series
+                .iter()
+                .zip(&totals)
+                .map(|(s, t)| (t - s[i]) / (n - 1) as f64)
+                .collect();
             g(&means)
         })
         .collect();
@@ -58,7 +71,10 @@ pub fn jackknife(series: &[&[f64]], g: impl Fn(&[f64]) -> f64) -> Estimate {
     let var = leave_one_out.iter().map(|v| (v - mean_loo).powi(2)).sum::<f64>() * (n - 1) as f64 / n as f64;
     let g_full = g(&full);
     // Bias-corrected estimate.
-    Estimate { value: n as f64 * g_full - (n - 1) as f64 * mean_loo, error: var.sqrt() }
+    Estimate {
+        value: n as f64 * g_full - (n - 1) as f64 * mean_loo,
+        error: var.sqrt(),
+    }
 }
 
 /// Integrated autocorrelation time τ = ½ + Σ_{t=1}^{W} ρ(t), with W the smallest window such that
@@ -106,6 +122,10 @@ mod tests {
         let est = mean_estimate(&bins);
         assert!(est.deviation(0.0) < 3.0);
         let naive = (1.0 / (1.0 - a * a) / x.len() as f64).sqrt();
-        assert!(est.error > 2.0 * naive, "binned error {} should exceed naive {naive}", est.error);
+        assert!(
+            est.error > 2.0 * naive,
+            "binned error {} should exceed naive {naive}",
+            est.error
+        );
     }
 }

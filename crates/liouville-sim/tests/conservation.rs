@@ -37,13 +37,22 @@ fn generated_hamiltonian_data_conserve_energy_to_the_integrator_tolerance() {
     let cases: Vec<(SystemSpec, Box<dyn Conserved>, f64)> = vec![
         (SystemSpec::hnn_mass_spring(), Box::new(MassSpring::hnn_paper()), 3.0),
         (SystemSpec::hnn_pendulum(), Box::new(Pendulum::hnn_paper()), 3.0),
-        (SystemSpec::lnn_double_pendulum(), Box::new(DoublePendulum::lnn_paper()), 10.0),
+        (
+            SystemSpec::lnn_double_pendulum(),
+            Box::new(DoublePendulum::lnn_paper()),
+            10.0,
+        ),
         (SystemSpec::hnn_two_body(), Box::new(NBodyGravity::two_body()), 20.0),
         (SystemSpec::hnn_three_body(), Box::new(NBodyGravity::three_body()), 5.0),
     ];
     for (system, conserved, t_end) in cases {
         let name = system.name();
-        let ds = generate(&DatasetSpec::new(system, 8, 50, t_end).noise(0.1), Shard::whole(), false).unwrap();
+        let ds = generate(
+            &DatasetSpec::new(system, 8, 50, t_end).noise(0.1),
+            Shard::whole(),
+            false,
+        )
+        .unwrap();
         for (invariant, drift) in worst_drift(conserved.as_ref(), &ds.states) {
             // DOP853 at rtol = atol = 1e-10 over these horizons.
             assert!(drift < 1e-7, "{name}: {invariant} drifts by {drift:e}");
@@ -57,7 +66,16 @@ fn generated_hamiltonian_data_conserve_energy_to_the_integrator_tolerance() {
 #[test]
 fn seir_conserves_population() {
     let ds = generate(
-        &DatasetSpec::new(SystemSpec::Seir { beta: 0.5, sigma: 0.2, gamma: 0.1 }, 4, 100, 200.0),
+        &DatasetSpec::new(
+            SystemSpec::Seir {
+                beta: 0.5,
+                sigma: 0.2,
+                gamma: 0.1,
+            },
+            4,
+            100,
+            200.0,
+        ),
         Shard::whole(),
         false,
     )
@@ -77,7 +95,11 @@ fn nbody_conserves_momentum_and_angular_momentum() {
     let sys = NBodyGravity::new(masses, 3, 0.1, 1.0).unwrap();
     let mut y = Array2::zeros((1, 72));
     for k in 0..72 {
-        y[[0, k]] = if k < 36 { rng.uniform_in(-2.0, 2.0) } else { rng.uniform_in(-0.3, 0.3) };
+        y[[0, k]] = if k < 36 {
+            rng.uniform_in(-2.0, 2.0)
+        } else {
+            rng.uniform_in(-0.3, 0.3)
+        };
     }
     let before = sys.conserved(y.view());
     let stepper = Splitting::new(sys.clone(), SymplecticMethod::Yoshida4);
@@ -87,7 +109,11 @@ fn nbody_conserves_momentum_and_angular_momentum() {
         let (v0, v1) = (b.values[0], a.values[0]);
         // Splitting methods conserve linear and angular momentum exactly (pairwise central
         // forces); the energy error is bounded by the method's O(dt⁴).
-        let tol = if b.name == "energy" { 1e-6 * v0.abs() } else { 1e-12 * (1.0 + v0.abs()) };
+        let tol = if b.name == "energy" {
+            1e-6 * v0.abs()
+        } else {
+            1e-12 * (1.0 + v0.abs())
+        };
         assert!((v1 - v0).abs() <= tol, "{}: {v0} -> {v1}", b.name);
     }
     assert_eq!(after.len(), 1 + 3 + 3);
@@ -99,14 +125,20 @@ fn nbody_conserves_momentum_and_angular_momentum() {
     }
     let mut g = Array2::zeros((1, 260));
     liouville_integrate::SeparableHamiltonian::grad_potential(&big, q.view(), g.view_mut());
-    let net: f64 = (0..2).map(|c| (0..130).map(|i| g[[0, 2 * i + c]]).sum::<f64>().abs()).sum();
+    let net: f64 = (0..2)
+        .map(|c| (0..130).map(|i| g[[0, 2 * i + c]]).sum::<f64>().abs())
+        .sum();
     assert!(net < 1e-9, "forces must cancel (Newton's third law): {net}");
 }
 
 #[test]
 fn figure_eight_returns_after_one_period() {
     let (sys, y0, period) = NBodyGravity::figure_eight();
-    let solver = Adaptive::new(AdaptiveMethod::Dop853).rtol(1e-13).atol(1e-13).build().unwrap();
+    let solver = Adaptive::new(AdaptiveMethod::Dop853)
+        .rtol(1e-13)
+        .atol(1e-13)
+        .build()
+        .unwrap();
     let (y, _) = solve_to_end(&solver, &HamiltonianField(sys.clone()), 0.0, period, y0.view()).unwrap();
     let gap = (&y - &y0).iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(gap < 1e-6, "figure-eight misses its start by {gap:e}");

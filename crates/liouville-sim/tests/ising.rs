@@ -5,8 +5,11 @@
 use liouville_sim::systems::ising::{Ising2d, IsingAlgorithm, Lattice};
 
 /// (T, e per site, c per site, ⟨|m|⟩) for L = 8, periodic, J = 1 (exact).
-const EXACT_L8: [(f64, f64, f64, f64); 3] =
-    [(1.5, -1.951115, 0.1973, 0.986498), (2.269185, -1.491589, 1.1456, 0.777331), (3.0, -0.841315, 0.4840, 0.346035)];
+const EXACT_L8: [(f64, f64, f64, f64); 3] = [
+    (1.5, -1.951115, 0.1973, 0.986498),
+    (2.269185, -1.491589, 1.1456, 0.777331),
+    (3.0, -0.841315, 0.4840, 0.346035),
+];
 
 #[test]
 fn metropolis_and_wolff_reproduce_exact_l8_values() {
@@ -20,7 +23,10 @@ fn metropolis_and_wolff_reproduce_exact_l8_values() {
             assert!(est.abs_magnetization.deviation(am) < 3.0, "|m|: {report}");
             assert!(est.specific_heat.deviation(c) < 3.0, "c: {report}");
             // Error bars are meaningful, not inflated: below 1% of the value.
-            assert!(est.energy.error < 0.01 * e.abs() && est.specific_heat.error < 0.05 * c, "{report}");
+            assert!(
+                est.energy.error < 0.01 * e.abs() && est.specific_heat.error < 0.05 * c,
+                "{report}"
+            );
         }
     }
 }
@@ -30,11 +36,21 @@ fn metropolis_and_wolff_reproduce_exact_l8_values() {
 #[test]
 fn wolff_decorrelates_at_least_ten_times_faster_at_tc() {
     let model = Ising2d::new(32, 2.269185).unwrap();
-    let metropolis = model.estimate(&model.sample(IsingAlgorithm::Metropolis, 2, 2_000, 20_000, 7).unwrap(), 20).unwrap();
-    let wolff = model.estimate(&model.sample(IsingAlgorithm::Wolff, 2, 500, 5_000, 7).unwrap(), 20).unwrap();
+    let metropolis = model
+        .estimate(
+            &model.sample(IsingAlgorithm::Metropolis, 2, 2_000, 20_000, 7).unwrap(),
+            20,
+        )
+        .unwrap();
+    let wolff = model
+        .estimate(&model.sample(IsingAlgorithm::Wolff, 2, 500, 5_000, 7).unwrap(), 20)
+        .unwrap();
     let (tm, tw) = (metropolis.tau_abs_magnetization, wolff.tau_abs_magnetization);
     println!("tau(|m|) at T_c, L = 32: Metropolis {tm:.2} sweeps, Wolff {tw:.2} sweeps");
-    assert!(tm >= 10.0 * tw, "tau(|m|): Metropolis {tm:.2} sweeps, Wolff {tw:.2} sweeps");
+    assert!(
+        tm >= 10.0 * tw,
+        "tau(|m|): Metropolis {tm:.2} sweeps, Wolff {tw:.2} sweeps"
+    );
 }
 
 /// Brute force over all 2¹⁶ states of L = 4 at T = 2.5 checks the energy and magnetisation

@@ -4,6 +4,9 @@
 //! A batch `[trajectory, component]` is one system here: all rows share the step, and the error
 //! norm is the root mean square over every component, ‖e‖ = √(mean((eᵢ/(atol + rtol·max(|yᵢ|,|ŷᵢ|)))²)).
 //! Integrate rows separately (e.g. with rayon) when they need their own steps.
+//!
+//! The controller's powers come from the pure-Rust `libm`, not the platform's, so the same
+//! problem takes the same steps on every operating system (datasets depend on it).
 
 mod events;
 mod tableau;
@@ -404,7 +407,7 @@ impl Adaptive {
                     let mut factor = if err == 0.0 {
                         max_factor
                     } else {
-                        (o.safety * err.powf(-self.alpha) * err_prev.powf(o.beta)).min(max_factor)
+                        (o.safety * libm::pow(err, -self.alpha) * libm::pow(err_prev, o.beta)).min(max_factor)
                     };
                     if rejected_here {
                         factor = factor.min(1.0);
@@ -414,7 +417,7 @@ impl Adaptive {
                 }
                 stats.rejected += 1;
                 rejected_here = true;
-                h_abs *= (o.safety * err.powf(exponent)).max(min_factor);
+                h_abs *= (o.safety * libm::pow(err, exponent)).max(min_factor);
             };
             stats.steps += 1;
             if y_new.iter().any(|v| !v.is_finite()) {
@@ -574,7 +577,7 @@ fn initial_step(
     let h1 = if d1 <= 1e-15 && d2 <= 1e-15 {
         (h0 * 1e-3).max(1e-6)
     } else {
-        (0.01 / d1.max(d2)).powf(1.0 / (error_order as f64 + 1.0))
+        libm::pow(0.01 / d1.max(d2), 1.0 / (error_order as f64 + 1.0))
     };
     (100.0 * h0).min(h1).min(interval).min(o.max_step)
 }

@@ -11,7 +11,10 @@ use crate::SimError;
 /// Fixed-width little-endian integers (varints would make the payload size depend on values),
 /// and a 16 GiB allocation limit as a guard on crafted inputs.
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_little_endian().with_fixed_int_encoding().with_limit::<{ 16 << 30 }>()
+    bincode::config::standard()
+        .with_little_endian()
+        .with_fixed_int_encoding()
+        .with_limit::<{ 16 << 30 }>()
 }
 
 /// Serialises `value`.
@@ -21,9 +24,13 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, SimError> {
 
 /// Deserialises a whole buffer; trailing bytes are an error.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SimError> {
-    let (value, read) = bincode::serde::decode_from_slice(bytes, config()).map_err(|e| SimError::Format(format!("decoding: {e}")))?;
+    let (value, read) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| SimError::Format(format!("decoding: {e}")))?;
     if read != bytes.len() {
-        return Err(SimError::Format(format!("{} trailing bytes after the payload", bytes.len() - read)));
+        return Err(SimError::Format(format!(
+            "{} trailing bytes after the payload",
+            bytes.len() - read
+        )));
     }
     Ok(value)
 }

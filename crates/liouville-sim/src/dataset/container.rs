@@ -87,14 +87,19 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 /// Validates the header and checksum; returns the header and the payload.
 pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> {
     if bytes.len() < HEADER_LEN {
-        return Err(SimError::Format(format!("truncated: {} bytes, the header alone is {HEADER_LEN}", bytes.len())));
+        return Err(SimError::Format(format!(
+            "truncated: {} bytes, the header alone is {HEADER_LEN}",
+            bytes.len()
+        )));
     }
     if &bytes[..8] != MAGIC {
         return Err(SimError::Format("not a Liouville dataset (bad magic)".into()));
     }
     let version = u32_at(bytes, 8);
     if version != VERSION {
-        return Err(SimError::Format(format!("format version {version} is not supported (this build reads {VERSION})")));
+        return Err(SimError::Format(format!(
+            "format version {version} is not supported (this build reads {VERSION})"
+        )));
     }
     let kind = match u32_at(bytes, 12) {
         1 => Kind::Trajectories,
@@ -102,7 +107,9 @@ pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> 
         k => return Err(SimError::Format(format!("unknown content kind {k}"))),
     };
     if kind != expected {
-        return Err(SimError::ShapeMismatch(format!("file holds {kind:?}, expected {expected:?}")));
+        return Err(SimError::ShapeMismatch(format!(
+            "file holds {kind:?}, expected {expected:?}"
+        )));
     }
     let dtype = u32_at(bytes, 16);
     if dtype != 1 {
@@ -121,12 +128,23 @@ pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> 
     if fnv1a64(payload) != checksum {
         return Err(SimError::Format("checksum mismatch: the file is corrupt".into()));
     }
-    Ok((Header { kind, shape, payload_len, checksum }, payload))
+    Ok((
+        Header {
+            kind,
+            shape,
+            payload_len,
+            checksum,
+        },
+        payload,
+    ))
 }
 
 /// Writes `bytes` to `path` atomically: temporary sibling, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    let io = |source| SimError::Io { path: path.to_owned(), source };
+    let io = |source| SimError::Io {
+        path: path.to_owned(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -147,11 +165,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
 pub fn temporary_sibling(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dataset".into());
-    path.with_file_name(format!("{name}.tmp-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)))
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dataset".into());
+    path.with_file_name(format!(
+        "{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// Reads a whole file.
 pub fn read(path: &Path) -> Result<Vec<u8>, SimError> {
-    std::fs::read(path).map_err(|source| SimError::Io { path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| SimError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }

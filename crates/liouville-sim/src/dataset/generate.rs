@@ -7,8 +7,8 @@ use liouville_integrate::{HamiltonianField, SeparableHamiltonian, VectorField};
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
-use super::spec::{DatasetSpec, SystemSpec};
 use super::Dataset;
+use super::spec::{DatasetSpec, SystemSpec};
 use crate::rng::Rng;
 use crate::systems::double_pendulum::DoublePendulum;
 use crate::systems::gravity::NBodyGravity;
@@ -36,7 +36,9 @@ impl Shard {
     /// Validates index < count.
     pub fn new(index: usize, count: usize) -> Result<Self, SimError> {
         if count == 0 || index >= count {
-            return Err(SimError::InvalidOption(format!("shard {index}/{count}: need 0 <= index < count")));
+            return Err(SimError::InvalidOption(format!(
+                "shard {index}/{count}: need 0 <= index < count"
+            )));
         }
         Ok(Self { index, count })
     }
@@ -61,18 +63,45 @@ enum Model {
 impl Model {
     fn build(system: &SystemSpec) -> Result<Self, SimError> {
         Ok(match *system {
-            SystemSpec::MassSpring { mass, stiffness, .. } => Model::MassSpring(HamiltonianField(MassSpring::new(mass, stiffness)?)),
-            SystemSpec::Pendulum { mass, length, gravity, .. } => Model::Pendulum(HamiltonianField(Pendulum::new(mass, length, gravity)?)),
-            SystemSpec::DrivenPendulum { mass, length, gravity, damping, amplitude, frequency } => {
-                Model::Driven(DrivenPendulum::driven(Pendulum::new(mass, length, gravity)?, damping, amplitude, frequency)?)
+            SystemSpec::MassSpring { mass, stiffness, .. } => {
+                Model::MassSpring(HamiltonianField(MassSpring::new(mass, stiffness)?))
             }
-            SystemSpec::DoublePendulum { m1, m2, l1, l2, g, .. } => Model::Double(HamiltonianField(DoublePendulum::new(m1, m2, l1, l2, g)?)),
+            SystemSpec::Pendulum {
+                mass, length, gravity, ..
+            } => Model::Pendulum(HamiltonianField(Pendulum::new(mass, length, gravity)?)),
+            SystemSpec::DrivenPendulum {
+                mass,
+                length,
+                gravity,
+                damping,
+                amplitude,
+                frequency,
+            } => Model::Driven(DrivenPendulum::driven(
+                Pendulum::new(mass, length, gravity)?,
+                damping,
+                amplitude,
+                frequency,
+            )?),
+            SystemSpec::DoublePendulum { m1, m2, l1, l2, g, .. } => {
+                Model::Double(HamiltonianField(DoublePendulum::new(m1, m2, l1, l2, g)?))
+            }
             SystemSpec::TwoBody { .. } => Model::Gravity(HamiltonianField(NBodyGravity::two_body())),
             SystemSpec::ThreeBody { .. } => Model::Gravity(HamiltonianField(NBodyGravity::three_body())),
             SystemSpec::Lorenz { sigma, rho, beta } => Model::Lorenz(Lorenz63::new(sigma, rho, beta)?),
             SystemSpec::Seir { beta, sigma, gamma } => Model::Seir(Seir::new(beta, sigma, gamma)?),
-            SystemSpec::NriSprings { balls, box_size, interaction, edge_probability, .. } => {
-                let nri = NriSprings { balls, box_size, interaction, edge_probability };
+            SystemSpec::NriSprings {
+                balls,
+                box_size,
+                interaction,
+                edge_probability,
+                ..
+            } => {
+                let nri = NriSprings {
+                    balls,
+                    box_size,
+                    interaction,
+                    edge_probability,
+                };
                 nri.validate()?;
                 Model::Nri(nri)
             }
@@ -104,7 +133,10 @@ fn initial_condition(system: &SystemSpec, rng: &mut Rng) -> Array1<f64> {
         // Greydanus et al.: a uniform direction in the (q, p) plane at radius ~ U[a, b].
         SystemSpec::MassSpring { radius, .. } | SystemSpec::Pendulum { radius, .. } => circle(rng, radius),
         SystemSpec::DrivenPendulum { .. } => {
-            ndarray::array![rng.uniform_in(-std::f64::consts::FRAC_PI_2, std::f64::consts::FRAC_PI_2), rng.uniform_in(-1.0, 1.0)]
+            ndarray::array![
+                rng.uniform_in(-std::f64::consts::FRAC_PI_2, std::f64::consts::FRAC_PI_2),
+                rng.uniform_in(-1.0, 1.0)
+            ]
         }
         SystemSpec::DoublePendulum { angle, .. } => {
             ndarray::array![rng.uniform_in(-angle, angle), rng.uniform_in(-angle, angle), 0.0, 0.0]
@@ -113,7 +145,7 @@ fn initial_condition(system: &SystemSpec, rng: &mut Rng) -> Array1<f64> {
             let (x, y) = (rng.uniform_in(radius.0, radius.1), rng.uniform_in(radius.0, radius.1));
             let r = (x * x + y * y).sqrt();
             // Circular orbit of two unit masses about their centre: |v| = 1/(2√r).
-            let scale = (1.0 + velocity_noise * rng.normal()) / (2.0 * r.powf(1.5));
+            let scale = (1.0 + velocity_noise * rng.normal()) / (2.0 * r * r.sqrt());
             let (vx, vy) = (-y * scale, x * scale);
             ndarray::array![x, y, -x, -y, vx, vy, -vx, -vy]
         }
@@ -153,8 +185,12 @@ struct Trajectory {
 
 fn sample_times(spec: &DatasetSpec) -> Vec<f64> {
     match spec.system {
-        SystemSpec::NriSprings { dt, sample_every, .. } => (1..=spec.samples).map(|k| (k * sample_every) as f64 * dt).collect(),
-        _ => (0..spec.samples).map(|k| spec.t_end * k as f64 / (spec.samples - 1) as f64).collect(),
+        SystemSpec::NriSprings { dt, sample_every, .. } => {
+            (1..=spec.samples).map(|k| (k * sample_every) as f64 * dt).collect()
+        }
+        _ => (0..spec.samples)
+            .map(|k| spec.t_end * k as f64 / (spec.samples - 1) as f64)
+            .collect(),
     }
 }
 
@@ -162,7 +198,9 @@ fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) ->
     let mut rng = Rng::stream(spec.seed, index as u64);
     let (initial, states, derivatives, edges) = match model {
         Model::Nri(nri) => {
-            let SystemSpec::NriSprings { dt, sample_every, .. } = spec.system else { unreachable!("model matches spec") };
+            let SystemSpec::NriSprings { dt, sample_every, .. } = spec.system else {
+                unreachable!("model matches spec")
+            };
             let run = nri.simulate(&mut rng, spec.samples * sample_every, sample_every, dt)?;
             let n = nri.balls;
             let mut states = Array2::zeros((spec.samples, 4 * n));
@@ -186,13 +224,20 @@ fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) ->
         _ => {
             let field = model.field().expect("ODE model");
             let initial = initial_condition(&spec.system, &mut rng);
-            let solver = Adaptive::new(AdaptiveMethod::Dop853).rtol(spec.tolerance).atol(spec.tolerance).build()?;
+            let solver = Adaptive::new(AdaptiveMethod::Dop853)
+                .rtol(spec.tolerance)
+                .atol(spec.tolerance)
+                .build()?;
             let y0 = initial.view().insert_axis(Axis(0));
             let sol = solver.solve(field, 0.0, spec.t_end, y0, Output::Times(times), &mut [])?;
             let states = sol.states.index_axis(Axis(1), 0).to_owned();
             let mut derivatives = Array2::zeros(states.dim());
             for (k, &t) in times.iter().enumerate() {
-                field.eval(t, states.slice(s![k..k + 1, ..]), derivatives.slice_mut(s![k..k + 1, ..]));
+                field.eval(
+                    t,
+                    states.slice(s![k..k + 1, ..]),
+                    derivatives.slice_mut(s![k..k + 1, ..]),
+                );
             }
             (initial, states, derivatives, None)
         }
@@ -201,7 +246,13 @@ fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) ->
     if spec.noise_std > 0.0 {
         observations.mapv_inplace(|v| v + spec.noise_std * rng.normal());
     }
-    Ok(Trajectory { initial, states, derivatives, observations, edges })
+    Ok(Trajectory {
+        initial,
+        states,
+        derivatives,
+        observations,
+        edges,
+    })
 }
 
 /// The test split: a seeded permutation of all trajectory indices; the first
@@ -229,9 +280,16 @@ pub fn generate(spec: &DatasetSpec, shard: Shard, progress: bool) -> Result<Data
     let times = sample_times(spec);
     let range = shard.range(spec.trajectories);
     if range.is_empty() {
-        return Err(SimError::InvalidOption(format!("shard {}/{} of {} trajectories is empty", shard.index, shard.count, spec.trajectories)));
+        return Err(SimError::InvalidOption(format!(
+            "shard {}/{} of {} trajectories is empty",
+            shard.index, shard.count, spec.trajectories
+        )));
     }
-    let bar = if progress { ProgressBar::new(range.len() as u64) } else { ProgressBar::hidden() };
+    let bar = if progress {
+        ProgressBar::new(range.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} trajectories, {elapsed}, eta {eta}")
             .expect("static template")
@@ -265,7 +323,8 @@ pub fn generate(spec: &DatasetSpec, shard: Shard, progress: bool) -> Result<Data
     let edges = trajectories[0].edges.as_ref().map(|e0| {
         let mut out = Array3::zeros((n, e0.nrows(), e0.ncols()));
         for (k, tr) in trajectories.iter().enumerate() {
-            out.index_axis_mut(Axis(0), k).assign(tr.edges.as_ref().expect("every NRI trajectory has edges"));
+            out.index_axis_mut(Axis(0), k)
+                .assign(tr.edges.as_ref().expect("every NRI trajectory has edges"));
         }
         out
     });

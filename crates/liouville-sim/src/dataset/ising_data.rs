@@ -48,13 +48,28 @@ impl IsingDataset {
     /// Samples every temperature in parallel.
     pub fn generate(spec: &IsingSpec) -> Result<Self, SimError> {
         if spec.samples == 0 || spec.temperatures.is_empty() {
-            return Err(SimError::InvalidOption("need at least one temperature and one sample".into()));
+            return Err(SimError::InvalidOption(
+                "need at least one temperature and one sample".into(),
+            ));
         }
-        let models = spec.temperatures.iter().map(|&t| Ising2d::new(spec.l, t)).collect::<Result<Vec<_>, _>>()?;
+        let models = spec
+            .temperatures
+            .iter()
+            .map(|&t| Ising2d::new(spec.l, t))
+            .collect::<Result<Vec<_>, _>>()?;
         let runs: Vec<_> = models
             .par_iter()
             .enumerate()
-            .map(|(k, m)| m.configurations(spec.algorithm, spec.samples, spec.spacing, spec.thermalization, spec.seed, k as u64))
+            .map(|(k, m)| {
+                m.configurations(
+                    spec.algorithm,
+                    spec.samples,
+                    spec.spacing,
+                    spec.thermalization,
+                    spec.seed,
+                    k as u64,
+                )
+            })
             .collect();
         let (nt, l) = (spec.temperatures.len(), spec.l);
         let mut spins = Array4::zeros((nt, spec.samples, l, l));
@@ -65,13 +80,22 @@ impl IsingDataset {
             energy.row_mut(k).assign(&ndarray::Array1::from(e));
             magnetization.row_mut(k).assign(&ndarray::Array1::from(m));
         }
-        Ok(Self { spec: spec.clone(), spins, energy, magnetization })
+        Ok(Self {
+            spec: spec.clone(),
+            spins,
+            energy,
+            magnetization,
+        })
     }
 
     /// File bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, SimError> {
         let (nt, ns, l, _) = self.spins.dim();
-        Ok(container::assemble(Kind::Ising, [nt as u64, ns as u64, (l * l) as u64], &codec::encode(self)?))
+        Ok(container::assemble(
+            Kind::Ising,
+            [nt as u64, ns as u64, (l * l) as u64],
+            &codec::encode(self)?,
+        ))
     }
 
     /// Parses and validates file bytes.
@@ -86,7 +110,9 @@ impl IsingDataset {
             || ds.magnetization.dim() != (nt, ns)
             || ds.spec.temperatures.len() != nt
         {
-            return Err(SimError::ShapeMismatch("Ising arrays do not fit each other or the header".into()));
+            return Err(SimError::ShapeMismatch(
+                "Ising arrays do not fit each other or the header".into(),
+            ));
         }
         if ds.spins.iter().any(|&s| s != 1 && s != -1) {
             return Err(SimError::Format("spins must be ±1".into()));

@@ -68,7 +68,11 @@ impl Dataset {
     pub fn to_bytes(&self) -> Result<Vec<u8>, SimError> {
         let payload = codec::encode(self)?;
         let (n, t, d) = self.states.dim();
-        Ok(container::assemble(Kind::Trajectories, [n as u64, t as u64, d as u64], &payload))
+        Ok(container::assemble(
+            Kind::Trajectories,
+            [n as u64, t as u64, d as u64],
+            &payload,
+        ))
     }
 
     /// Parses and validates file bytes; truncated, corrupt or inconsistent input is an error.
@@ -77,7 +81,11 @@ impl Dataset {
         let ds: Dataset = codec::decode(payload)?;
         let (n, t, d) = ds.states.dim();
         if header.shape != [n as u64, t as u64, d as u64] {
-            return Err(SimError::ShapeMismatch(format!("header shape {:?} but arrays are {:?}", header.shape, (n, t, d))));
+            return Err(SimError::ShapeMismatch(format!(
+                "header shape {:?} but arrays are {:?}",
+                header.shape,
+                (n, t, d)
+            )));
         }
         ds.validate()?;
         Ok(ds)
@@ -86,7 +94,12 @@ impl Dataset {
     /// Checks that every array fits the others and holds finite numbers.
     pub fn validate(&self) -> Result<(), SimError> {
         let (n, t, d) = self.states.dim();
-        let mismatch = |what: &str| Err(SimError::ShapeMismatch(format!("{what} does not fit states {:?}", (n, t, d))));
+        let mismatch = |what: &str| {
+            Err(SimError::ShapeMismatch(format!(
+                "{what} does not fit states {:?}",
+                (n, t, d)
+            )))
+        };
         if self.observations.dim() != (n, t, d) {
             return mismatch("observations");
         }
@@ -153,12 +166,17 @@ impl Dataset {
                 return Err(SimError::ShapeMismatch("shards come from different specs".into()));
             }
             if s.first_trajectory != next {
-                return Err(SimError::ShapeMismatch(format!("missing or overlapping trajectories at index {next}")));
+                return Err(SimError::ShapeMismatch(format!(
+                    "missing or overlapping trajectories at index {next}"
+                )));
             }
             next += s.trajectories();
         }
         if next != spec.trajectories {
-            return Err(SimError::ShapeMismatch(format!("shards cover {next} of {} trajectories", spec.trajectories)));
+            return Err(SimError::ShapeMismatch(format!(
+                "shards cover {next} of {} trajectories",
+                spec.trajectories
+            )));
         }
         let cat3 = |f: &dyn Fn(&Dataset) -> &Array3<f64>| -> Result<Array3<f64>, SimError> {
             let views: Vec<_> = shards.iter().map(|s| f(s).view()).collect();

@@ -13,13 +13,36 @@ use crate::error::{non_negative, positive};
 pub enum SystemSpec {
     /// H = p²/(2m) + kq²/2; (q, p) on a circle of radius ~ U[r_min, r_max] in (q, p) at a uniform
     /// angle (Greydanus et al.).
-    MassSpring { mass: f64, stiffness: f64, radius: (f64, f64) },
+    MassSpring {
+        mass: f64,
+        stiffness: f64,
+        radius: (f64, f64),
+    },
     /// The ideal pendulum; (q, p) drawn as for the mass-spring.
-    Pendulum { mass: f64, length: f64, gravity: f64, radius: (f64, f64) },
+    Pendulum {
+        mass: f64,
+        length: f64,
+        gravity: f64,
+        radius: (f64, f64),
+    },
     /// Damped and driven pendulum, q ~ U[-π/2, π/2], p ~ U[-1, 1].
-    DrivenPendulum { mass: f64, length: f64, gravity: f64, damping: f64, amplitude: f64, frequency: f64 },
+    DrivenPendulum {
+        mass: f64,
+        length: f64,
+        gravity: f64,
+        damping: f64,
+        amplitude: f64,
+        frequency: f64,
+    },
     /// Double pendulum, angles ~ U[-angle, angle], momenta zero.
-    DoublePendulum { m1: f64, m2: f64, l1: f64, l2: f64, g: f64, angle: f64 },
+    DoublePendulum {
+        m1: f64,
+        m2: f64,
+        l1: f64,
+        l2: f64,
+        g: f64,
+        angle: f64,
+    },
     /// Two unit masses (G = 1) on a near-circular orbit: separation vector with components
     /// ~ U[r_min, r_max], circular velocity scaled by 1 + noise·N(0, 1) (Greydanus et al.).
     TwoBody { radius: (f64, f64), velocity_noise: f64 },
@@ -28,7 +51,14 @@ pub enum SystemSpec {
     ThreeBody { radius: (f64, f64), velocity_noise: f64 },
     /// The NRI balls-in-a-box springs (symplectic Euler with wall reflections, step dt, recorded
     /// every `sample_every` steps; `DatasetSpec::samples` recordings).
-    NriSprings { balls: usize, box_size: f64, interaction: f64, edge_probability: f64, dt: f64, sample_every: usize },
+    NriSprings {
+        balls: usize,
+        box_size: f64,
+        interaction: f64,
+        edge_probability: f64,
+        dt: f64,
+        sample_every: usize,
+    },
     /// Lorenz-63, start ~ N((0, 0, 25), 5²) per component.
     Lorenz { sigma: f64, rho: f64, beta: f64 },
     /// SEIR with population 1, initial infected fraction ~ U[0.001, 0.01].
@@ -58,7 +88,9 @@ impl SystemSpec {
             Self::MassSpring { .. } | Self::Pendulum { .. } | Self::DrivenPendulum { .. } => v(&["q", "p"]),
             Self::DoublePendulum { .. } => v(&["q1", "q2", "p1", "p2"]),
             Self::TwoBody { .. } => v(&["x1", "y1", "x2", "y2", "px1", "py1", "px2", "py2"]),
-            Self::ThreeBody { .. } => v(&["x1", "y1", "x2", "y2", "x3", "y3", "px1", "py1", "px2", "py2", "px3", "py3"]),
+            Self::ThreeBody { .. } => v(&[
+                "x1", "y1", "x2", "y2", "x3", "y3", "px1", "py1", "px2", "py2", "px3", "py3",
+            ]),
             Self::NriSprings { balls, .. } => {
                 let mut l: Vec<String> = (0..*balls).flat_map(|i| [format!("x{i}"), format!("y{i}")]).collect();
                 l.extend((0..*balls).flat_map(|i| [format!("vx{i}"), format!("vy{i}")]));
@@ -71,7 +103,11 @@ impl SystemSpec {
 
     /// The HNN paper's mass-spring (H = q² + p², radius ~ U[0.1, 1]).
     pub fn hnn_mass_spring() -> Self {
-        Self::MassSpring { mass: 0.5, stiffness: 2.0, radius: (0.1, 1.0) }
+        Self::MassSpring {
+            mass: 0.5,
+            stiffness: 2.0,
+            radius: (0.1, 1.0),
+        }
     }
     /// The HNN paper's pendulum (H = 3(1 - cos q) + p², radius ~ U[1.3, 2.3]).
     pub fn hnn_pendulum() -> Self {
@@ -84,19 +120,39 @@ impl SystemSpec {
     }
     /// The HNN paper's two-body task.
     pub fn hnn_two_body() -> Self {
-        Self::TwoBody { radius: (0.5, 1.5), velocity_noise: 0.05 }
+        Self::TwoBody {
+            radius: (0.5, 1.5),
+            velocity_noise: 0.05,
+        }
     }
     /// The HNN paper's three-body task.
     pub fn hnn_three_body() -> Self {
-        Self::ThreeBody { radius: (0.9, 1.2), velocity_noise: 0.05 }
+        Self::ThreeBody {
+            radius: (0.9, 1.2),
+            velocity_noise: 0.05,
+        }
     }
     /// The LNN paper's double pendulum (m = l = 1, g = 9.8).
     pub fn lnn_double_pendulum() -> Self {
-        Self::DoublePendulum { m1: 1.0, m2: 1.0, l1: 1.0, l2: 1.0, g: 9.8, angle: std::f64::consts::FRAC_PI_2 }
+        Self::DoublePendulum {
+            m1: 1.0,
+            m2: 1.0,
+            l1: 1.0,
+            l2: 1.0,
+            g: 9.8,
+            angle: std::f64::consts::FRAC_PI_2,
+        }
     }
     /// The NRI springs system (5 balls).
     pub fn nri_springs() -> Self {
-        Self::NriSprings { balls: 5, box_size: 5.0, interaction: 0.1, edge_probability: 0.5, dt: 0.001, sample_every: 100 }
+        Self::NriSprings {
+            balls: 5,
+            box_size: 5.0,
+            interaction: 0.1,
+            edge_probability: 0.5,
+            dt: 0.001,
+            sample_every: 100,
+        }
     }
 }
 
@@ -124,7 +180,16 @@ pub struct DatasetSpec {
 impl DatasetSpec {
     /// A spec with noise 0, test fraction ½, seed 0 and tolerance 1e-10.
     pub fn new(system: SystemSpec, trajectories: usize, samples: usize, t_end: f64) -> Self {
-        Self { system, trajectories, samples, t_end, noise_std: 0.0, test_fraction: 0.5, seed: 0, tolerance: 1e-10 }
+        Self {
+            system,
+            trajectories,
+            samples,
+            t_end,
+            noise_std: 0.0,
+            test_fraction: 0.5,
+            seed: 0,
+            tolerance: 1e-10,
+        }
     }
     /// Sets the observation noise.
     pub fn noise(mut self, std: f64) -> Self {
@@ -145,18 +210,28 @@ impl DatasetSpec {
     /// Validates counts, times, noise, tolerances and the system's parameters.
     pub fn validate(&self) -> Result<(), SimError> {
         if self.trajectories == 0 || self.samples < 2 {
-            return Err(SimError::InvalidOption("need at least 1 trajectory and 2 time points".into()));
+            return Err(SimError::InvalidOption(
+                "need at least 1 trajectory and 2 time points".into(),
+            ));
         }
         positive("t_end", self.t_end)?;
         non_negative("noise_std", self.noise_std)?;
         positive("tolerance", self.tolerance)?;
         if !(0.0..=1.0).contains(&self.test_fraction) {
-            return Err(SimError::InvalidParameter { name: "test_fraction", value: self.test_fraction, requirement: "must be in [0, 1]" });
+            return Err(SimError::InvalidParameter {
+                name: "test_fraction",
+                value: self.test_fraction,
+                requirement: "must be in [0, 1]",
+            });
         }
         let range = |name: &'static str, (a, b): (f64, f64)| -> Result<(), SimError> {
             non_negative(name, a)?;
             if !(b.is_finite() && b >= a) {
-                return Err(SimError::InvalidParameter { name, value: b, requirement: "upper bound must be finite and >= lower" });
+                return Err(SimError::InvalidParameter {
+                    name,
+                    value: b,
+                    requirement: "upper bound must be finite and >= lower",
+                });
             }
             Ok(())
         };

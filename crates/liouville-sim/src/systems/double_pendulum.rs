@@ -45,14 +45,25 @@ impl DoublePendulum {
     }
     /// Cranmer et al.'s LNN setting: m = l = 1, g = 9.8.
     pub fn lnn_paper() -> Self {
-        Self { m1: 1.0, m2: 1.0, l1: 1.0, l2: 1.0, g: 9.8 }
+        Self {
+            m1: 1.0,
+            m2: 1.0,
+            l1: 1.0,
+            l2: 1.0,
+            g: 9.8,
+        }
     }
     fn terms(&self, q1: f64, q2: f64, p1: f64, p2: f64) -> Terms {
         let (sin_d, cos_d) = math::sin_cos(q1 - q2);
         let denom = self.m1 + self.m2 * sin_d * sin_d;
         let numer = self.m2 * self.l2 * self.l2 * p1 * p1 + (self.m1 + self.m2) * self.l1 * self.l1 * p2 * p2
             - 2.0 * self.m2 * self.l1 * self.l2 * p1 * p2 * cos_d;
-        Terms { sin_d, cos_d, denom, numer }
+        Terms {
+            sin_d,
+            cos_d,
+            denom,
+            numer,
+        }
     }
 }
 
@@ -92,7 +103,10 @@ impl Hamiltonian for DoublePendulum {
 
 impl Conserved for DoublePendulum {
     fn conserved(&self, y: ArrayView2<'_, f64>) -> Vec<Invariant> {
-        vec![Invariant { name: "energy", values: energies(self, y) }]
+        vec![Invariant {
+            name: "energy",
+            values: energies(self, y),
+        }]
     }
 }
 
@@ -119,7 +133,12 @@ mod tests {
             ym.column_mut(c).mapv_inplace(|v| v - 1e-6);
             let fd = (energies(&dp, yp.view()) - energies(&dp, ym.view())) / 2e-6;
             for r in 0..2 {
-                assert!((fd[r] - grad[[r, c]]).abs() < 1e-7, "row {r} col {c}: {} vs {}", fd[r], grad[[r, c]]);
+                assert!(
+                    (fd[r] - grad[[r, c]]).abs() < 1e-7,
+                    "row {r} col {c}: {} vs {}",
+                    fd[r],
+                    grad[[r, c]]
+                );
             }
         }
         assert!(DoublePendulum::new(0.0, 1.0, 1.0, 1.0, 9.8).is_err());

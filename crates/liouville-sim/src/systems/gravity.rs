@@ -31,7 +31,10 @@ impl NBodyGravity {
     /// Validates: at least two bodies, every mass > 0, dim ∈ {2, 3}, softening ≥ 0, G > 0.
     pub fn new(masses: Vec<f64>, dim: usize, softening: f64, g: f64) -> Result<Self, SimError> {
         if masses.len() < 2 {
-            return Err(SimError::InvalidOption(format!("N-body needs at least 2 bodies, got {}", masses.len())));
+            return Err(SimError::InvalidOption(format!(
+                "N-body needs at least 2 bodies, got {}",
+                masses.len()
+            )));
         }
         if !(dim == 2 || dim == 3) {
             return Err(SimError::InvalidOption(format!("dimension must be 2 or 3, got {dim}")));
@@ -39,17 +42,32 @@ impl NBodyGravity {
         for &m in &masses {
             positive("mass", m)?;
         }
-        Ok(Self { masses, dim, softening: non_negative("softening", softening)?, g: positive("G", g)? })
+        Ok(Self {
+            masses,
+            dim,
+            softening: non_negative("softening", softening)?,
+            g: positive("G", g)?,
+        })
     }
 
     /// Two unit masses in the plane, G = 1 (Greydanus et al.'s two-body task).
     pub fn two_body() -> Self {
-        Self { masses: vec![1.0, 1.0], dim: 2, softening: 0.0, g: 1.0 }
+        Self {
+            masses: vec![1.0, 1.0],
+            dim: 2,
+            softening: 0.0,
+            g: 1.0,
+        }
     }
 
     /// Three unit masses in the plane, G = 1.
     pub fn three_body() -> Self {
-        Self { masses: vec![1.0; 3], dim: 2, softening: 0.0, g: 1.0 }
+        Self {
+            masses: vec![1.0; 3],
+            dim: 2,
+            softening: 0.0,
+            g: 1.0,
+        }
     }
 
     /// The figure-eight choreography (Moore 1993; Chenciner & Montgomery 2000) with the
@@ -103,7 +121,14 @@ impl NBodyGravity {
     /// Total momentum Σ pᵢ, one array per component.
     pub fn momentum(&self, y: ArrayView2<'_, f64>) -> Vec<Array1<f64>> {
         let (n, d) = (self.bodies(), self.dim);
-        (0..d).map(|c| y.rows().into_iter().map(|r| (0..n).map(|i| r[n * d + d * i + c]).sum()).collect()).collect()
+        (0..d)
+            .map(|c| {
+                y.rows()
+                    .into_iter()
+                    .map(|r| (0..n).map(|i| r[n * d + d * i + c]).sum())
+                    .collect()
+            })
+            .collect()
     }
 
     /// Angular momentum Σ qᵢ × pᵢ: the z component in 2D, (x, y, z) in 3D.
@@ -124,7 +149,9 @@ impl NBodyGravity {
                 .sum()
         };
         let axes = if d == 2 { vec![2] } else { vec![0, 1, 2] };
-        axes.into_iter().map(|a| y.rows().into_iter().map(|r| cross(r, a)).collect()).collect()
+        axes.into_iter()
+            .map(|a| y.rows().into_iter().map(|r| cross(r, a)).collect())
+            .collect()
     }
 }
 
@@ -167,7 +194,9 @@ impl SeparableHamiltonian for NBodyGravity {
             let x: Vec<f64> = row.iter().copied().collect();
             let mut g = vec![0.0; x.len()];
             if self.masses.len() >= PARALLEL_BODIES {
-                g.par_chunks_mut(d).enumerate().for_each(|(i, gi)| self.grad_on(&x, i, gi));
+                g.par_chunks_mut(d)
+                    .enumerate()
+                    .for_each(|(i, gi)| self.grad_on(&x, i, gi));
             } else {
                 g.chunks_mut(d).enumerate().for_each(|(i, gi)| self.grad_on(&x, i, gi));
             }
@@ -178,13 +207,20 @@ impl SeparableHamiltonian for NBodyGravity {
 
 impl Conserved for NBodyGravity {
     fn conserved(&self, y: ArrayView2<'_, f64>) -> Vec<Invariant> {
-        let mut v = vec![Invariant { name: "energy", values: energies(self, y) }];
+        let mut v = vec![Invariant {
+            name: "energy",
+            values: energies(self, y),
+        }];
         let names = ["momentum_x", "momentum_y", "momentum_z"];
         for (c, values) in self.momentum(y).into_iter().enumerate() {
             v.push(Invariant { name: names[c], values });
         }
         let l = self.angular_momentum(y);
-        let names: &[&'static str] = if l.len() == 1 { &["angular_momentum"] } else { &["angular_momentum_x", "angular_momentum_y", "angular_momentum_z"] };
+        let names: &[&'static str] = if l.len() == 1 {
+            &["angular_momentum"]
+        } else {
+            &["angular_momentum_x", "angular_momentum_y", "angular_momentum_z"]
+        };
         for (name, values) in names.iter().zip(l) {
             v.push(Invariant { name, values });
         }

@@ -6,10 +6,10 @@
 use ndarray::{Array2, Array3};
 use rayon::prelude::*;
 
+use crate::SimError;
 use crate::error::positive;
 use crate::rng::Rng;
 use crate::stats::{self, Estimate};
-use crate::SimError;
 
 /// Which Markov chain to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -40,12 +40,18 @@ pub struct Lattice {
 impl Lattice {
     /// All spins up.
     pub fn ordered(l: usize) -> Self {
-        Self { l, spins: vec![1; l * l] }
+        Self {
+            l,
+            spins: vec![1; l * l],
+        }
     }
     /// A lattice from L² spins (row-major), each ±1.
     pub fn from_spins(l: usize, spins: Vec<i8>) -> Result<Self, SimError> {
         if l < 2 || spins.len() != l * l || spins.iter().any(|&s| s != 1 && s != -1) {
-            return Err(SimError::InvalidOption(format!("need {} spins of ±1 for L = {l}", l * l)));
+            return Err(SimError::InvalidOption(format!(
+                "need {} spins of ±1 for L = {l}",
+                l * l
+            )));
         }
         Ok(Self { l, spins })
     }
@@ -57,7 +63,12 @@ impl Lattice {
     fn neighbours(&self, i: usize) -> [usize; 4] {
         let l = self.l;
         let (r, c) = (i / l, i % l);
-        [((r + l - 1) % l) * l + c, ((r + 1) % l) * l + c, r * l + (c + l - 1) % l, r * l + (c + 1) % l]
+        [
+            ((r + l - 1) % l) * l + c,
+            ((r + 1) % l) * l + c,
+            r * l + (c + l - 1) % l,
+            r * l + (c + 1) % l,
+        ]
     }
     /// Total energy E = -Σ_⟨ij⟩ sᵢsⱼ (each bond once).
     pub fn energy(&self) -> f64 {
@@ -110,10 +121,15 @@ pub struct IsingEstimates {
 impl Ising2d {
     /// Validates L ≥ 2 and even (the checkerboard needs two sublattices), T > 0.
     pub fn new(l: usize, temperature: f64) -> Result<Self, SimError> {
-        if l < 2 || l % 2 != 0 {
-            return Err(SimError::InvalidOption(format!("lattice size must be even and >= 2, got {l}")));
+        if l < 2 || !l.is_multiple_of(2) {
+            return Err(SimError::InvalidOption(format!(
+                "lattice size must be even and >= 2, got {l}"
+            )));
         }
-        Ok(Self { l, temperature: positive("temperature", temperature)? })
+        Ok(Self {
+            l,
+            temperature: positive("temperature", temperature)?,
+        })
     }
     /// Lattice size L.
     pub fn size(&self) -> usize {
@@ -170,7 +186,14 @@ impl Ising2d {
 
     /// Thermalises a chain for `sweeps` sweeps and returns how many Wolff clusters make one
     /// sweep (1 for Metropolis).
-    fn thermalize(&self, algorithm: IsingAlgorithm, lattice: &mut Lattice, rng: &mut Rng, stack: &mut Vec<usize>, sweeps: usize) -> usize {
+    fn thermalize(
+        &self,
+        algorithm: IsingAlgorithm,
+        lattice: &mut Lattice,
+        rng: &mut Rng,
+        stack: &mut Vec<usize>,
+        sweeps: usize,
+    ) -> usize {
         let n = self.l * self.l;
         match algorithm {
             IsingAlgorithm::Metropolis => {
@@ -192,7 +215,14 @@ impl Ising2d {
 
     /// One measurement interval: a Metropolis sweep, or `clusters` Wolff flips. Returns the
     /// number of spins flipped (Wolff) or attempted (Metropolis).
-    fn sweep(&self, algorithm: IsingAlgorithm, lattice: &mut Lattice, rng: &mut Rng, stack: &mut Vec<usize>, clusters: usize) -> usize {
+    fn sweep(
+        &self,
+        algorithm: IsingAlgorithm,
+        lattice: &mut Lattice,
+        rng: &mut Rng,
+        stack: &mut Vec<usize>,
+        clusters: usize,
+    ) -> usize {
         match algorithm {
             IsingAlgorithm::Metropolis => {
                 self.metropolis_sweep(lattice, rng);
@@ -276,7 +306,8 @@ impl Ising2d {
         let t = self.temperature;
         let e: Vec<&[f64]> = series.iter().map(|s| s.energy.as_slice()).collect();
         let m: Vec<&[f64]> = series.iter().map(|s| s.magnetization.as_slice()).collect();
-        let binned = |f: &dyn Fn(usize, usize) -> f64| stats::bin_chains(series.iter().map(|s| s.energy.len()), bins, f);
+        let binned =
+            |f: &dyn Fn(usize, usize) -> f64| stats::bin_chains(series.iter().map(|s| s.energy.len()), bins, f);
         let e_bins = binned(&|c, k| e[c][k])?;
         let e2_bins = binned(&|c, k| e[c][k] * e[c][k])?;
         let am_bins = binned(&|c, k| m[c][k].abs())?;

@@ -22,11 +22,19 @@ pub struct Lorenz63 {
 impl Lorenz63 {
     /// Validates σ, ρ, β > 0.
     pub fn new(sigma: f64, rho: f64, beta: f64) -> Result<Self, SimError> {
-        Ok(Self { sigma: positive("sigma", sigma)?, rho: positive("rho", rho)?, beta: positive("beta", beta)? })
+        Ok(Self {
+            sigma: positive("sigma", sigma)?,
+            rho: positive("rho", rho)?,
+            beta: positive("beta", beta)?,
+        })
     }
     /// The classical chaotic parameters σ = 10, ρ = 28, β = 8/3.
     pub fn classic() -> Self {
-        Self { sigma: 10.0, rho: 28.0, beta: 8.0 / 3.0 }
+        Self {
+            sigma: 10.0,
+            rho: 28.0,
+            beta: 8.0 / 3.0,
+        }
     }
 
     /// The largest Lyapunov exponent by Benettin's method: the state and a tangent vector are
@@ -49,7 +57,9 @@ impl Lorenz63 {
             t += dt;
             let norm = (y[[0, 3]].powi(2) + y[[0, 4]].powi(2) + y[[0, 5]].powi(2)).sqrt();
             if !norm.is_finite() || norm == 0.0 {
-                return Err(SimError::Integrate(liouville_integrate::IntegrateError::NonFiniteState { t }));
+                return Err(SimError::Integrate(
+                    liouville_integrate::IntegrateError::NonFiniteState { t },
+                ));
             }
             for c in 3..6 {
                 y[[0, c]] /= norm;

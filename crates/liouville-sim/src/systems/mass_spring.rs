@@ -17,11 +17,17 @@ pub struct MassSpring {
 impl MassSpring {
     /// Validates m > 0 and k > 0.
     pub fn new(mass: f64, stiffness: f64) -> Result<Self, SimError> {
-        Ok(Self { mass: positive("mass", mass)?, stiffness: positive("stiffness", stiffness)? })
+        Ok(Self {
+            mass: positive("mass", mass)?,
+            stiffness: positive("stiffness", stiffness)?,
+        })
     }
     /// Greydanus et al.'s H = q² + p² (m = 1/2, k = 2).
     pub fn hnn_paper() -> Self {
-        Self { mass: 0.5, stiffness: 2.0 }
+        Self {
+            mass: 0.5,
+            stiffness: 2.0,
+        }
     }
     /// Mass m.
     pub fn mass(&self) -> f64 {
@@ -38,10 +44,14 @@ impl SeparableHamiltonian for MassSpring {
         1
     }
     fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(p.column(0)).for_each(|o, &p| *o = 0.5 * p * p / self.mass);
+        Zip::from(&mut out)
+            .and(p.column(0))
+            .for_each(|o, &p| *o = 0.5 * p * p / self.mass);
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
-        Zip::from(&mut out).and(q.column(0)).for_each(|o, &q| *o = 0.5 * self.stiffness * q * q);
+        Zip::from(&mut out)
+            .and(q.column(0))
+            .for_each(|o, &q| *o = 0.5 * self.stiffness * q * q);
     }
     fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         Zip::from(&mut out).and(&p).for_each(|o, &p| *o = p / self.mass);
@@ -53,6 +63,9 @@ impl SeparableHamiltonian for MassSpring {
 
 impl Conserved for MassSpring {
     fn conserved(&self, y: ArrayView2<'_, f64>) -> Vec<Invariant> {
-        vec![Invariant { name: "energy", values: energies(self, y) }]
+        vec![Invariant {
+            name: "energy",
+            values: energies(self, y),
+        }]
     }
 }

@@ -20,7 +20,11 @@ pub struct Seir {
 impl Seir {
     /// Validates β, σ, γ > 0.
     pub fn new(beta: f64, sigma: f64, gamma: f64) -> Result<Self, SimError> {
-        Ok(Self { beta: positive("beta", beta)?, sigma: positive("sigma", sigma)?, gamma: positive("gamma", gamma)? })
+        Ok(Self {
+            beta: positive("beta", beta)?,
+            sigma: positive("sigma", sigma)?,
+            gamma: positive("gamma", gamma)?,
+        })
     }
     /// Basic reproduction number R₀ = β/γ.
     pub fn r0(&self) -> f64 {
@@ -47,6 +51,9 @@ impl VectorField for Seir {
 
 impl Conserved for Seir {
     fn conserved(&self, y: ArrayView2<'_, f64>) -> Vec<Invariant> {
-        vec![Invariant { name: "population", values: y.rows().into_iter().map(|r| r.sum()).collect() }]
+        vec![Invariant {
+            name: "population",
+            values: y.rows().into_iter().map(|r| r.sum()).collect(),
+        }]
     }
 }

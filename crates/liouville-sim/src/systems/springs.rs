@@ -9,9 +9,9 @@ use petgraph::graph::UnGraph;
 use petgraph::visit::EdgeRef;
 
 use super::{Conserved, Invariant};
+use crate::SimError;
 use crate::error::{non_negative, positive};
 use crate::rng::Rng;
-use crate::SimError;
 
 /// A spring: stiffness k > 0 and rest length L ≥ 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,9 +35,14 @@ impl SpringNetwork {
     /// `dim` dimensions. Validates masses > 0, stiffness > 0, rest length ≥ 0, no self-loops.
     pub fn from_graph(graph: &UnGraph<f64, Spring>, dim: usize) -> Result<Self, SimError> {
         if dim == 0 || dim > 3 {
-            return Err(SimError::InvalidOption(format!("dimension must be 1, 2 or 3, got {dim}")));
+            return Err(SimError::InvalidOption(format!(
+                "dimension must be 1, 2 or 3, got {dim}"
+            )));
         }
-        let masses = graph.node_weights().map(|&m| positive("mass", m)).collect::<Result<Vec<_>, _>>()?;
+        let masses = graph
+            .node_weights()
+            .map(|&m| positive("mass", m))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut edges = Vec::with_capacity(graph.edge_count());
         for e in graph.edge_references() {
             let (i, j) = (e.source().index(), e.target().index());
@@ -64,7 +69,9 @@ impl SeparableHamiltonian for SpringNetwork {
     fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
         let d = self.dim;
         for (o, row) in out.iter_mut().zip(p.rows()) {
-            *o = (0..row.len()).map(|k| row[k] * row[k] / (2.0 * self.masses[k / d])).sum();
+            *o = (0..row.len())
+                .map(|k| row[k] * row[k] / (2.0 * self.masses[k / d]))
+                .sum();
         }
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
@@ -74,7 +81,10 @@ impl SeparableHamiltonian for SpringNetwork {
                 .edges
                 .iter()
                 .map(|&(i, j, sp)| {
-                    let r = (0..d).map(|c| (row[d * i + c] - row[d * j + c]).powi(2)).sum::<f64>().sqrt();
+                    let r = (0..d)
+                        .map(|c| (row[d * i + c] - row[d * j + c]).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
                     0.5 * sp.stiffness * (r - sp.rest_length).powi(2)
                 })
                 .sum();
@@ -118,7 +128,10 @@ impl SeparableHamiltonian for SpringNetwork {
 
 impl Conserved for SpringNetwork {
     fn conserved(&self, y: ArrayView2<'_, f64>) -> Vec<Invariant> {
-        vec![Invariant { name: "energy", values: energies(self, y) }]
+        vec![Invariant {
+            name: "energy",
+            values: energies(self, y),
+        }]
     }
 }
 
@@ -148,7 +161,12 @@ pub struct NriTrajectory {
 
 impl Default for NriSprings {
     fn default() -> Self {
-        Self { balls: 5, box_size: 5.0, interaction: 0.1, edge_probability: 0.5 }
+        Self {
+            balls: 5,
+            box_size: 5.0,
+            interaction: 0.1,
+            edge_probability: 0.5,
+        }
     }
 }
 
@@ -177,7 +195,14 @@ impl NriSprings {
         for i in 0..self.balls {
             for j in i + 1..self.balls {
                 if edges[[i, j]] != 0.0 {
-                    g.add_edge(nodes[i], nodes[j], Spring { stiffness: self.interaction, rest_length: 0.0 });
+                    g.add_edge(
+                        nodes[i],
+                        nodes[j],
+                        Spring {
+                            stiffness: self.interaction,
+                            rest_length: 0.0,
+                        },
+                    );
                 }
             }
         }
@@ -186,7 +211,13 @@ impl NriSprings {
 
     /// Simulates `steps` steps of dt with symplectic Euler (drift, wall reflection, kick), as
     /// NRI does, recording every `sample_every` steps.
-    pub fn simulate(&self, rng: &mut Rng, steps: usize, sample_every: usize, dt: f64) -> Result<NriTrajectory, SimError> {
+    pub fn simulate(
+        &self,
+        rng: &mut Rng,
+        steps: usize,
+        sample_every: usize,
+        dt: f64,
+    ) -> Result<NriTrajectory, SimError> {
         self.validate()?;
         positive("dt", dt)?;
         if sample_every == 0 || steps < sample_every {
@@ -196,7 +227,11 @@ impl NriSprings {
         let mut edges = Array2::zeros((n, n));
         for i in 0..n {
             for j in 0..i {
-                let e = if rng.uniform() < self.edge_probability { 1.0 } else { 0.0 };
+                let e = if rng.uniform() < self.edge_probability {
+                    1.0
+                } else {
+                    0.0
+                };
                 edges[[i, j]] = e;
                 edges[[j, i]] = e;
             }
