@@ -1,6 +1,23 @@
 //! # liouville-tensor
 //!
-//! The dfdx autodiff layer: CPU and (with the `cuda` feature) GPU devices, runtime-width MLPs
-//! whose input derivatives are explicit traced ops (dfdx 0.13 has no double backward), training
-//! loops and checkpoints. Its contents arrive with the liouville-tensor issue; until then the
-//! crate is deliberately empty.
+//! The dfdx 0.13 autodiff layer of Liouville. dfdx has no double backward, yet Hamiltonian and
+//! Lagrangian networks and gradient penalties need input derivatives *inside* the loss; here
+//! they are explicit, traced forward/VJP/JVP passes built from ordinary dfdx ops ([`mlp`]), so
+//! dfdx's reverse mode gives the parameter gradients. Every such derivative is checked against
+//! finite differences in f64 (`tests/finite_differences.rs`).
+//!
+//! Devices: dfdx's `Cpu` by default; `Cuda` with the `cuda` feature — every model is generic
+//! over the device.
+
+mod activation;
+mod error;
+pub mod losses;
+pub mod mlp;
+mod real;
+pub mod tape;
+
+pub use activation::Activation;
+pub use dfdx;
+pub use error::TensorError;
+pub use mlp::{EnergyDerivatives, Init, Mlp};
+pub use real::Real;

@@ -1,0 +1,80 @@
+//! Smooth activations with their first and second derivatives as traced dfdx ops, the pieces
+//! the forward, VJP and JVP rules of [`crate::mlp`] are made of.
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Real;
+
+/// An activation σ with σ' and σ'' available in closed form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Activation {
+    /// tanh z; σ' = 1 - tanh², σ'' = -2 tanh (1 - tanh²).
+    Tanh,
+    /// softplus z = relu(z) + ln(1 + e^{-|z|}); σ' = sigmoid z, σ'' = s(1 - s).
+    Softplus,
+    /// sigmoid z = 1/(1 + e^{-z}); σ' = s(1 - s), σ'' = s(1 - s)(1 - 2s).
+    Sigmoid,
+    /// sin z; σ' = cos z, σ'' = -sin z.
+    Sin,
+}
+
+impl Activation {
+    /// Parses "tanh", "softplus", "sigmoid" or "sin".
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "tanh" => Self::Tanh,
+            "softplus" => Self::Softplus,
+            "sigmoid" => Self::Sigmoid,
+            "sin" => Self::Sin,
+            _ => return None,
+        })
+    }
+
+    /// σ(z).
+    pub fn value<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(self, z: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
+        match self {
+            Self::Tanh => z.tanh(),
+            Self::Softplus => {
+                // Stable form: relu(z) + ln(1 + exp(-|z|)).
+                let (z, tape) = z.split_tape();
+                // `retaped` *before* the ops, so they are recorded and merge into the result.
+                let soft = (z.clone().retaped::<T>().abs().negate().exp() + E::ONE).ln();
+                z.put_tape(tape).relu() + soft
+            }
+            Self::Sigmoid => z.sigmoid(),
+            Self::Sin => z.sin(),
+        }
+    }
+
+    /// σ'(z).
+    pub fn first<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(self, z: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
+        match self {
+            Self::Tanh => z.tanh().square().negate() + E::ONE,
+            Self::Softplus => z.sigmoid(),
+            Self::Sigmoid => {
+                let (s, tape) = z.sigmoid().split_tape();
+                s.clone().put_tape(tape) * (s.retaped::<T>().negate() + E::ONE)
+            }
+            Self::Sin => z.cos(),
+        }
+    }
+
+    /// σ''(z).
+    pub fn second<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(self, z: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
+        match self {
+            Self::Tanh => {
+                let (t, tape) = z.tanh().split_tape();
+                (t.clone().put_tape(tape) * E::of(-2.0)) * (t.retaped::<T>().square().negate() + E::ONE)
+            }
+            Self::Softplus => Self::Sigmoid.first(z),
+            Self::Sigmoid => {
+                let (s, tape) = z.sigmoid().split_tape();
+                let one_minus = s.clone().retaped::<T>().negate() + E::ONE;
+                let one_minus_2s = s.clone().retaped::<T>() * E::of(-2.0) + E::ONE;
+                s.put_tape(tape) * one_minus * one_minus_2s
+            }
+            Self::Sin => z.sin().negate(),
+        }
+    }
+}

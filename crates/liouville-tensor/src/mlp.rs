@@ -1,0 +1,337 @@
+//! Runtime-width multilayer perceptrons, and energy functions E: ℝⁿ → ℝ with exact input
+//! derivatives built as traced dfdx ops (dfdx 0.13 has no double backward).
+//!
+//! Layers l = 1..L with weights Wₗ ∈ ℝ^{nₗ₋₁×nₗ} (stored `[in, out]`) and biases bₗ:
+//!
+//! - forward: zₗ = aₗ₋₁Wₗ + bₗ, aₗ = σ(zₗ) for hidden layers, output a_{L-1}W_L + b_L;
+//! - VJP (input gradient of a scalar energy): g_{L-1} = W_Lᵀ, δₗ = gₗ ⊙ σ'(zₗ), gₗ₋₁ = δₗWₗᵀ,
+//!   ∇ₓE = g₀;
+//! - JVP of the VJP (Hessian-vector product along v): żₗ = ȧₗ₋₁Wₗ, ȧₗ = σ'(zₗ) ⊙ żₗ (ȧ₀ = v),
+//!   δ̇ₗ = ġₗ ⊙ σ'(zₗ) + gₗ ⊙ σ''(zₗ) ⊙ żₗ, ġₗ₋₁ = δ̇ₗWₗᵀ (ġ_{L-1} = 0), Hv = ġ₀.
+//!
+//! Every quantity is a traced op of the parameters, so dfdx's ordinary reverse mode then gives
+//! parameter gradients of losses built on ∇ₓE and Hv (HNN, LNN, gradient penalties).
+
+use dfdx::prelude::*;
+
+use crate::tape::Threaded;
+use crate::{Activation, Real, TensorError};
+
+/// Weight initialisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Init {
+    /// Glorot & Bengio (2010): U[-√(6/(nᵢₙ+nₒᵤₜ)), √(6/(nᵢₙ+nₒᵤₜ))], zero biases.
+    Xavier,
+    /// Saxe et al. (2014): a random orthogonal matrix (Gram–Schmidt of a Gaussian matrix), zero
+    /// biases — the HNN paper's choice.
+    Orthogonal,
+}
+
+/// A batch of row vectors.
+pub type Matrix<E, D, T = NoneTape> = Tensor<(usize, usize), E, D, T>;
+/// A vector.
+pub type Vector<E, D, T = NoneTape> = Tensor<(usize,), E, D, T>;
+
+/// A multilayer perceptron with runtime widths.
+#[derive(Debug, Clone)]
+pub struct Mlp<E: Real, D: Device<E>> {
+    widths: Vec<usize>,
+    activation: Activation,
+    /// Weights `[in, out]` per layer.
+    pub weights: Vec<Matrix<E, D>>,
+    /// Biases per layer.
+    pub biases: Vec<Vector<E, D>>,
+}
+
+/// SplitMix64: a tiny seeded generator for initialisation, independent of the device.
+struct InitRng(u64);
+
+impl InitRng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u1, u2) = (1.0 - self.next(), self.next());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+/// A `rows × cols` matrix with orthonormal columns (or rows, whichever are fewer), row-major.
+fn orthogonal(rows: usize, cols: usize, rng: &mut InitRng) -> Vec<f64> {
+    let (n, k) = (rows.max(cols), rows.min(cols));
+    // k orthonormal vectors of length n by modified Gram–Schmidt.
+    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(k);
+    while basis.len() < k {
+        let mut v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        for b in &basis {
+            let dot: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 1e-8 {
+            basis.push(v.into_iter().map(|x| x / norm).collect());
+        }
+    }
+    let mut m = vec![0.0; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            m[r * cols + c] = if rows >= cols { basis[c][r] } else { basis[r][c] };
+        }
+    }
+    m
+}
+
+impl<E: Real, D: Device<E>> Mlp<E, D> {
+    /// An MLP with layer widths `widths` = [input, hidden…, output] on `device`.
+    pub fn new(
+        device: &D,
+        widths: &[usize],
+        activation: Activation,
+        init: Init,
+        seed: u64,
+    ) -> Result<Self, TensorError> {
+        if widths.len() < 2 || widths.contains(&0) {
+            return Err(TensorError::InvalidConfig(format!(
+                "MLP widths must be at least [in, out], all > 0: {widths:?}"
+            )));
+        }
+        let mut rng = InitRng(seed ^ 0x5851_F42D_4C95_7F2D);
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for w in widths.windows(2) {
+            let (n_in, n_out) = (w[0], w[1]);
+            let values: Vec<f64> = match init {
+                Init::Xavier => {
+                    let bound = (6.0 / (n_in + n_out) as f64).sqrt();
+                    (0..n_in * n_out).map(|_| bound * (2.0 * rng.next() - 1.0)).collect()
+                }
+                Init::Orthogonal => orthogonal(n_in, n_out, &mut rng),
+            };
+            weights.push(device.tensor_from_vec(values.into_iter().map(E::of).collect(), (n_in, n_out)));
+            biases.push(device.tensor_from_vec(vec![E::default(); n_out], (n_out,)));
+        }
+        Ok(Self {
+            widths: widths.to_vec(),
+            activation,
+            weights,
+            biases,
+        })
+    }
+
+    /// From existing parameters (checked for consistent shapes).
+    pub fn from_parameters(
+        activation: Activation,
+        weights: Vec<Matrix<E, D>>,
+        biases: Vec<Vector<E, D>>,
+    ) -> Result<Self, TensorError> {
+        if weights.is_empty() || weights.len() != biases.len() {
+            return Err(TensorError::ShapeMismatch(
+                "need as many biases as weights, at least one layer".into(),
+            ));
+        }
+        let mut widths = vec![weights[0].shape().0];
+        for (w, b) in weights.iter().zip(&biases) {
+            let (n_in, n_out) = *w.shape();
+            if n_in != *widths.last().expect("non-empty") || b.shape().0 != n_out {
+                return Err(TensorError::ShapeMismatch(format!(
+                    "layer shapes do not chain: {:?}, {:?}",
+                    w.shape(),
+                    b.shape()
+                )));
+            }
+            widths.push(n_out);
+        }
+        Ok(Self {
+            widths,
+            activation,
+            weights,
+            biases,
+        })
+    }
+
+    /// Layer widths [input, hidden…, output].
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+    /// The activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+    /// Number of trainable scalars.
+    pub fn num_parameters(&self) -> usize {
+        self.widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+    }
+    /// Every parameter tensor flattened into `(name, tensor)` pairs, weights then biases per layer.
+    pub fn named_parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
+        let mut v = Vec::new();
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            v.push((format!("layers.{l}.weight"), ParamRef::Matrix(w)));
+            v.push((format!("layers.{l}.bias"), ParamRef::Vector(b)));
+        }
+        v
+    }
+
+    fn check_input(&self, x: &Matrix<E, D>) -> Result<(), TensorError> {
+        if x.shape().1 != self.widths[0] {
+            return Err(TensorError::ShapeMismatch(format!(
+                "input has {} columns, the MLP takes {}",
+                x.shape().1,
+                self.widths[0]
+            )));
+        }
+        Ok(())
+    }
+
+    /// zₗ = aWₗ + bₗ on the threaded tape.
+    fn affine<T: Tape<E, D> + Merge<T>>(&self, tp: &mut Threaded<T>, a: &Matrix<E, D>, l: usize) -> Matrix<E, D> {
+        let shape = (a.shape().0, self.widths[l + 1]);
+        tp.step(|t| {
+            a.clone().put_tape(t).matmul(self.weights[l].retaped::<T>())
+                + self.biases[l].retaped::<T>().broadcast_like::<_, Axis<0>>(&shape)
+        })
+    }
+
+    /// The network's output `[batch, out]` for inputs `x` `[batch, in]`, recording on `tape`.
+    pub fn forward<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
+        self.check_input(x)?;
+        let mut tp = Threaded::new(tape);
+        let mut a = x.clone();
+        let last = self.weights.len() - 1;
+        for l in 0..last {
+            let z = self.affine(&mut tp, &a, l);
+            a = tp.step(|t| self.activation.value(z.put_tape(t)));
+        }
+        let out = self.affine(&mut tp, &a, last);
+        Ok(tp.finish(out))
+    }
+
+    /// Value, input gradient and Hessian-vector products of the scalar energy E(x) (the MLP's
+    /// single output) at every row of `x`, along each of `directions` (`[batch, in]` each).
+    pub fn energy_derivatives<T: Tape<E, D> + Merge<T>>(
+        &self,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+        tape: T,
+    ) -> Result<EnergyDerivatives<E, D, T>, TensorError> {
+        self.check_input(x)?;
+        if *self.widths.last().expect("non-empty") != 1 {
+            return Err(TensorError::InvalidConfig("an energy needs a single output".into()));
+        }
+        for v in directions {
+            if v.shape() != x.shape() {
+                return Err(TensorError::ShapeMismatch(format!(
+                    "direction {:?} does not match input {:?}",
+                    v.shape(),
+                    x.shape()
+                )));
+            }
+        }
+        let batch = x.shape().0;
+        let act = self.activation;
+        let mut tp = Threaded::new(tape);
+        let hidden = self.weights.len() - 1;
+
+        // Forward, keeping zₗ, σ'(zₗ) and (for HVPs) σ''(zₗ).
+        let mut a = x.clone();
+        let (mut s1, mut s2) = (Vec::with_capacity(hidden), Vec::with_capacity(hidden));
+        for l in 0..hidden {
+            let z = self.affine(&mut tp, &a, l);
+            s1.push(tp.step(|t| act.first(z.clone().put_tape(t))));
+            if !directions.is_empty() {
+                s2.push(tp.step(|t| act.second(z.clone().put_tape(t))));
+            }
+            a = tp.step(|t| act.value(z.put_tape(t)));
+        }
+        let value = {
+            let out = self.affine(&mut tp, &a, hidden);
+            tp.step(|t| out.put_tape(t).reshape_like(&(batch,)))
+        };
+
+        // Reverse (VJP with seed 1): g_{L-1} = W_Lᵀ broadcast over the batch.
+        let top = &self.weights[hidden];
+        let n_top = top.shape().0;
+        let mut g = tp.step(|t| {
+            top.clone()
+                .put_tape(t)
+                .reshape_like(&(n_top,))
+                .broadcast_like::<_, Axis<0>>(&(batch, n_top))
+        });
+        let mut gs = vec![Matrix::<E, D>::clone(&g); hidden];
+        for l in (0..hidden).rev() {
+            gs[l] = g.clone();
+            let delta = tp.step(|t| g.clone().put_tape(t) * s1[l].retaped::<T>());
+            g = tp.step(|t| {
+                delta
+                    .put_tape(t)
+                    .matmul(self.weights[l].retaped::<T>().permute::<_, Axes2<1, 0>>())
+            });
+        }
+        let gradient = g;
+
+        // Forward-over-reverse for each direction.
+        let mut hvps = Vec::with_capacity(directions.len());
+        for v in directions {
+            let mut a_dot = v.clone();
+            let mut z_dots = Vec::with_capacity(hidden);
+            for l in 0..hidden {
+                let z_dot = tp.step(|t| a_dot.clone().put_tape(t).matmul(self.weights[l].retaped::<T>()));
+                a_dot = tp.step(|t| z_dot.clone().put_tape(t) * s1[l].retaped::<T>());
+                z_dots.push(z_dot);
+            }
+            let mut g_dot: Option<Matrix<E, D>> = None;
+            for l in (0..hidden).rev() {
+                let curvature =
+                    tp.step(|t| gs[l].clone().put_tape(t) * s2[l].retaped::<T>() * z_dots[l].retaped::<T>());
+                let delta_dot = match &g_dot {
+                    None => curvature,
+                    Some(gd) => tp.step(|t| gd.clone().put_tape(t) * s1[l].retaped::<T>() + curvature.retaped::<T>()),
+                };
+                g_dot = Some(tp.step(|t| {
+                    delta_dot
+                        .put_tape(t)
+                        .matmul(self.weights[l].retaped::<T>().permute::<_, Axes2<1, 0>>())
+                }));
+            }
+            // With no hidden layer E is affine and its Hessian vanishes.
+            hvps.push(g_dot.unwrap_or_else(|| tp.step(|t| v.clone().put_tape(t) * E::default())));
+        }
+        Ok(EnergyDerivatives {
+            value,
+            gradient,
+            hvps,
+            tape: tp,
+        })
+    }
+}
+
+/// A borrowed parameter tensor.
+pub enum ParamRef<'a, E: Real, D: Device<E>> {
+    /// A weight matrix.
+    Matrix(&'a Matrix<E, D>),
+    /// A bias vector.
+    Vector(&'a Vector<E, D>),
+}
+
+/// E(x), ∇ₓE(x) and Hessian-vector products of an energy, as untaped tensors whose creating
+/// ops live on one tape; build a loss from them with `retaped()` and [`EnergyDerivatives::attach`].
+pub struct EnergyDerivatives<E: Real, D: Device<E>, T> {
+    /// E at each row, `[batch]`.
+    pub value: Vector<E, D>,
+    /// ∇ₓE, `[batch, in]`.
+    pub gradient: Matrix<E, D>,
+    /// (∇²ₓE) v for each direction v, `[batch, in]` each.
+    pub hvps: Vec<Matrix<E, D>>,
+    tape: Threaded<T>,
+}
+
+impl<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>> EnergyDerivatives<E, D, T> {
+    /// Merges the derivatives' tape into `loss`'s, so `loss.backward()` reaches the parameters.
+    pub fn attach<S: Shape>(self, loss: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
+        let (loss, tape) = loss.split_tape();
+        loss.put_tape(tape.merge(self.tape.into_tape()))
+    }
+}
