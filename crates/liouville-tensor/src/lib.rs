@@ -10,11 +10,15 @@
 //! over the device.
 
 mod activation;
+pub mod checkpoint;
 mod error;
 pub mod losses;
 pub mod mlp;
+pub mod optim;
 mod real;
+pub mod segment;
 pub mod tape;
+pub mod train;
 
 pub use activation::Activation;
 pub use dfdx;
