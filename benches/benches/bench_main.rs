@@ -3,4 +3,8 @@
 
 mod benchmarks;
 
-criterion::criterion_main!(benchmarks::integrate::benches, benchmarks::sim::benches);
+criterion::criterion_main!(
+    benchmarks::integrate::benches,
+    benchmarks::sim::benches,
+    benchmarks::tensor::benches
+);

@@ -1,3 +1,4 @@
 //! Bench modules, one per area.
 pub mod integrate;
 pub mod sim;
+pub mod tensor;

@@ -60,6 +60,43 @@ impl Activation {
         }
     }
 
+    /// σ'(z) given a = σ(z) as well, reusing a where the derivative is a function of it
+    /// (tanh: 1 - a², sigmoid: a(1 - a)) so the transcendental is evaluated once per layer.
+    pub fn first_from_value<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(
+        self,
+        a: Tensor<S, E, D, T>,
+        z: Tensor<S, E, D>,
+    ) -> Tensor<S, E, D, T> {
+        match self {
+            Self::Tanh => a.square().negate() + E::ONE,
+            Self::Sigmoid => {
+                let (a, tape) = a.split_tape();
+                a.clone().put_tape(tape) * (a.retaped::<T>().negate() + E::ONE)
+            }
+            Self::Softplus | Self::Sin => {
+                let (_, tape) = a.split_tape();
+                self.first(z.put_tape(tape))
+            }
+        }
+    }
+
+    /// σ''(z) given a = σ(z) and s = σ'(z) (tanh: -2as, sigmoid: s(1 - 2a)).
+    pub fn second_from_value<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(
+        self,
+        a: Tensor<S, E, D, T>,
+        s: Tensor<S, E, D>,
+        z: Tensor<S, E, D>,
+    ) -> Tensor<S, E, D, T> {
+        match self {
+            Self::Tanh => a * E::of(-2.0) * s.retaped::<T>(),
+            Self::Sigmoid => (a * E::of(-2.0) + E::ONE) * s.retaped::<T>(),
+            Self::Softplus | Self::Sin => {
+                let (_, tape) = a.split_tape();
+                self.second(z.put_tape(tape))
+            }
+        }
+    }
+
     /// σ''(z).
     pub fn second<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(self, z: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
         match self {

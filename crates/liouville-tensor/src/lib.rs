@@ -11,6 +11,8 @@
 
 mod activation;
 pub mod checkpoint;
+pub mod device;
+pub mod energy;
 mod error;
 pub mod losses;
 pub mod mlp;
@@ -22,6 +24,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use dfdx;
+pub use energy::{Energy, EnergyDerivatives};
 pub use error::TensorError;
-pub use mlp::{EnergyDerivatives, Init, Mlp};
+pub use mlp::{Init, Mlp};
 pub use real::Real;

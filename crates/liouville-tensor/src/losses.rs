@@ -4,7 +4,8 @@
 
 use dfdx::prelude::*;
 
-use crate::mlp::{Matrix, Mlp};
+use crate::energy::Energy;
+use crate::mlp::Matrix;
 use crate::{Real, TensorError};
 
 /// The constant matrix S with [∂H/∂q, ∂H/∂p]·S = [∂H/∂p, -∂H/∂q] (Hamilton's equations).
@@ -20,7 +21,7 @@ pub fn symplectic_right<E: Real, D: Device<E>>(device: &D, dof: usize) -> Matrix
 
 /// The HNN vector field (∂H/∂p, -∂H/∂q) at rows `x = [q, p]`, recording on `tape`.
 pub fn hamiltonian_field<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    hamiltonian: &Mlp<E, D>,
+    hamiltonian: &impl Energy<E, D>,
     x: &Matrix<E, D>,
     tape: T,
 ) -> Result<Matrix<E, D, T>, TensorError> {
@@ -31,14 +32,14 @@ pub fn hamiltonian_field<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         ));
     }
     let s = symplectic_right::<E, D>(x.device(), dof);
-    let d = hamiltonian.energy_derivatives(x, &[], tape)?;
+    let d = hamiltonian.derivatives(x, &[], tape)?;
     let field = d.gradient.retaped::<T>().matmul(s.retaped::<T>());
     Ok(d.attach(field))
 }
 
 /// Greydanus et al.'s loss: mean over the batch and components of ((∂H/∂p, -∂H/∂q) - ẋ)².
 pub fn hnn_loss<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    hamiltonian: &Mlp<E, D>,
+    hamiltonian: &impl Energy<E, D>,
     x: &Matrix<E, D>,
     x_dot: &Matrix<E, D>,
     tape: T,
@@ -57,11 +58,11 @@ pub fn hnn_loss<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 /// The WGAN-GP penalty (Gulrajani et al. 2017): mean over the batch of (‖∇ₓD(x)‖ - 1)², with
 /// ‖·‖ = √(Σ g² + ε) so that it is differentiable at 0.
 pub fn gradient_penalty<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    critic: &Mlp<E, D>,
+    critic: &impl Energy<E, D>,
     x: &Matrix<E, D>,
     tape: T,
 ) -> Result<Tensor<(), E, D, T>, TensorError> {
-    let d = critic.energy_derivatives(x, &[], tape)?;
+    let d = critic.derivatives(x, &[], tape)?;
     let norm = (d.gradient.retaped::<T>().square().sum::<(usize,), Axis<1>>() + E::of(1e-12)).sqrt();
     let penalty = (norm - E::ONE).square().mean();
     Ok(d.attach(penalty))
@@ -85,7 +86,7 @@ fn column<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(t: Matrix<E, D, T>, k
 /// (q̇, 0). `kinetic_prior` adds ½|q̇|² to L (the identity to ∂²L/∂q̇²), which keeps the system
 /// well conditioned from a random start. Closed-form solve for 1 and 2 degrees of freedom.
 pub fn lnn_accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    lagrangian: &Mlp<E, D>,
+    lagrangian: &impl Energy<E, D>,
     x: &Matrix<E, D>,
     kinetic_prior: bool,
     tape: T,
@@ -115,7 +116,7 @@ pub fn lnn_accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         }
         dirs.push(dev.tensor_from_vec(e, (batch, n)));
     }
-    let d = lagrangian.energy_derivatives(x, &dirs, tape)?;
+    let d = lagrangian.derivatives(x, &dirs, tape)?;
     let prior = if kinetic_prior { E::ONE } else { E::default() };
     // rhsₖ = ∂L/∂qₖ - [(∂²L/∂q̇∂q) q̇]ₖ; Mₖⱼ = ∂²L/∂q̇ₖ∂q̇ⱼ (+ δₖⱼ).
     let rhs = |k: usize| column(d.gradient.retaped::<T>(), k) - column(d.hvps[0].retaped::<T>(), dof + k);
@@ -153,7 +154,7 @@ pub fn lnn_accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 
 /// Mean squared error between LNN accelerations and targets `[batch, dof]`.
 pub fn lnn_loss<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    lagrangian: &Mlp<E, D>,
+    lagrangian: &impl Energy<E, D>,
     x: &Matrix<E, D>,
     q_ddot: &Matrix<E, D>,
     kinetic_prior: bool,

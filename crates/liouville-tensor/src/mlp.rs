@@ -14,6 +14,7 @@
 
 use dfdx::prelude::*;
 
+use crate::energy::{Derivatives, Energy, EnergyDerivatives, check_directions};
 use crate::tape::Threaded;
 use crate::{Activation, Real, TensorError};
 
@@ -217,37 +218,44 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         directions: &[Matrix<E, D>],
         tape: T,
     ) -> Result<EnergyDerivatives<E, D, T>, TensorError> {
+        Energy::derivatives(self, x, directions, tape)
+    }
+}
+
+impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
+    fn input_dim(&self) -> usize {
+        self.widths[0]
+    }
+
+    fn derive<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<Derivatives<E, D>, TensorError> {
         self.check_input(x)?;
         if *self.widths.last().expect("non-empty") != 1 {
             return Err(TensorError::InvalidConfig("an energy needs a single output".into()));
         }
-        for v in directions {
-            if v.shape() != x.shape() {
-                return Err(TensorError::ShapeMismatch(format!(
-                    "direction {:?} does not match input {:?}",
-                    v.shape(),
-                    x.shape()
-                )));
-            }
-        }
+        check_directions(x, directions)?;
         let batch = x.shape().0;
         let act = self.activation;
-        let mut tp = Threaded::new(tape);
         let hidden = self.weights.len() - 1;
 
         // Forward, keeping zₗ, σ'(zₗ) and (for HVPs) σ''(zₗ).
         let mut a = x.clone();
         let (mut s1, mut s2) = (Vec::with_capacity(hidden), Vec::with_capacity(hidden));
         for l in 0..hidden {
-            let z = self.affine(&mut tp, &a, l);
-            s1.push(tp.step(|t| act.first(z.clone().put_tape(t))));
+            let z = self.affine(tp, &a, l);
+            a = tp.step(|t| act.value(z.clone().put_tape(t)));
+            let first = tp.step(|t| act.first_from_value(a.clone().put_tape(t), z.clone()));
             if !directions.is_empty() {
-                s2.push(tp.step(|t| act.second(z.clone().put_tape(t))));
+                s2.push(tp.step(|t| act.second_from_value(a.clone().put_tape(t), first.clone(), z.clone())));
             }
-            a = tp.step(|t| act.value(z.put_tape(t)));
+            s1.push(first);
         }
         let value = {
-            let out = self.affine(&mut tp, &a, hidden);
+            let out = self.affine(tp, &a, hidden);
             tp.step(|t| out.put_tape(t).reshape_like(&(batch,)))
         };
 
@@ -299,12 +307,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
             // With no hidden layer E is affine and its Hessian vanishes.
             hvps.push(g_dot.unwrap_or_else(|| tp.step(|t| v.clone().put_tape(t) * E::default())));
         }
-        Ok(EnergyDerivatives {
-            value,
-            gradient,
-            hvps,
-            tape: tp,
-        })
+        Ok(Derivatives { value, gradient, hvps })
     }
 }
 
@@ -314,24 +317,4 @@ pub enum ParamRef<'a, E: Real, D: Device<E>> {
     Matrix(&'a Matrix<E, D>),
     /// A bias vector.
     Vector(&'a Vector<E, D>),
-}
-
-/// E(x), ∇ₓE(x) and Hessian-vector products of an energy, as untaped tensors whose creating
-/// ops live on one tape; build a loss from them with `retaped()` and [`EnergyDerivatives::attach`].
-pub struct EnergyDerivatives<E: Real, D: Device<E>, T> {
-    /// E at each row, `[batch]`.
-    pub value: Vector<E, D>,
-    /// ∇ₓE, `[batch, in]`.
-    pub gradient: Matrix<E, D>,
-    /// (∇²ₓE) v for each direction v, `[batch, in]` each.
-    pub hvps: Vec<Matrix<E, D>>,
-    tape: Threaded<T>,
-}
-
-impl<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>> EnergyDerivatives<E, D, T> {
-    /// Merges the derivatives' tape into `loss`'s, so `loss.backward()` reaches the parameters.
-    pub fn attach<S: Shape>(self, loss: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
-        let (loss, tape) = loss.split_tape();
-        loss.put_tape(tape.merge(self.tape.into_tape()))
-    }
 }

@@ -48,20 +48,47 @@ pub enum Optimizer {
 impl Optimizer {
     /// Adam with the usual β = (0.9, 0.999), ε = 1e-8, and L2 weight decay.
     pub fn adam(weight_decay: f64) -> Self {
-        Self::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay }
+        Self::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+        }
     }
     /// AdamW with β = (0.9, 0.999), ε = 1e-8.
     pub fn adamw(weight_decay: f64) -> Self {
-        Self::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay }
+        Self::AdamW {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+        }
     }
     fn validate(&self) -> Result<(), TensorError> {
         let ok = match *self {
-            Self::Adam { beta1, beta2, eps, weight_decay } | Self::AdamW { beta1, beta2, eps, weight_decay } => {
-                (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2) && eps > 0.0 && weight_decay >= 0.0
+            Self::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
             }
-            Self::Sgd { momentum, weight_decay, .. } => (0.0..1.0).contains(&momentum) && weight_decay >= 0.0,
+            | Self::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2) && eps > 0.0 && weight_decay >= 0.0,
+            Self::Sgd {
+                momentum, weight_decay, ..
+            } => (0.0..1.0).contains(&momentum) && weight_decay >= 0.0,
         };
-        if ok { Ok(()) } else { Err(TensorError::InvalidConfig(format!("invalid optimiser settings {self:?}"))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(TensorError::InvalidConfig(format!(
+                "invalid optimiser settings {self:?}"
+            )))
+        }
     }
 }
 
@@ -96,22 +123,41 @@ pub enum Schedule {
 impl Schedule {
     /// Multiplier of the base learning rate at `step` (0-based).
     pub fn factor(&self, step: usize) -> f64 {
-        let cosine = |from: f64, to: f64, frac: f64| to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * frac.clamp(0.0, 1.0)).cos());
+        let cosine = |from: f64, to: f64, frac: f64| {
+            to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * frac.clamp(0.0, 1.0)).cos())
+        };
         match *self {
             Schedule::Constant => 1.0,
-            Schedule::Cosine { warmup, total, min_factor } => {
+            Schedule::Cosine {
+                warmup,
+                total,
+                min_factor,
+            } => {
                 if step < warmup {
                     (step + 1) as f64 / warmup as f64
                 } else {
-                    cosine(1.0, min_factor, (step - warmup) as f64 / (total.saturating_sub(warmup)).max(1) as f64)
+                    cosine(
+                        1.0,
+                        min_factor,
+                        (step - warmup) as f64 / (total.saturating_sub(warmup)).max(1) as f64,
+                    )
                 }
             }
-            Schedule::OneCycle { total, pct_start, div_factor, final_div_factor } => {
+            Schedule::OneCycle {
+                total,
+                pct_start,
+                div_factor,
+                final_div_factor,
+            } => {
                 let up = ((total as f64 * pct_start) as usize).max(1);
                 if step < up {
                     cosine(1.0 / div_factor, 1.0, step as f64 / up as f64)
                 } else {
-                    cosine(1.0, 1.0 / (div_factor * final_div_factor), (step - up) as f64 / (total - up).max(1) as f64)
+                    cosine(
+                        1.0,
+                        1.0 / (div_factor * final_div_factor),
+                        (step - up) as f64 / (total - up).max(1) as f64,
+                    )
                 }
             }
         }
@@ -162,23 +208,41 @@ impl<E: Real, D: Device<E>> OptimizerState<E, D> {
 
     /// Applies one update with learning rate `lr` from `grads`, after clipping the global norm to
     /// `clip` (if given). A non-finite gradient is an error and leaves the model untouched.
-    pub fn update(&mut self, model: &mut Mlp<E, D>, grads: &mut Gradients<E, D>, lr: f64, clip: Option<f64>) -> Result<UpdateInfo, TensorError> {
+    pub fn update(
+        &mut self,
+        model: &mut Mlp<E, D>,
+        grads: &mut Gradients<E, D>,
+        lr: f64,
+        clip: Option<f64>,
+    ) -> Result<UpdateInfo, TensorError> {
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(TensorError::InvalidConfig(format!("learning rate {lr}")));
         }
         let mut gw = Vec::new();
         let mut gb = Vec::new();
         for (w, b) in model.weights.iter().zip(&model.biases) {
-            grads.try_alloc_for(w).map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
-            grads.try_alloc_for(b).map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
+            grads
+                .try_alloc_for(w)
+                .map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
+            grads
+                .try_alloc_for(b)
+                .map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
             gw.push(grads.get(w));
             gb.push(grads.get(b));
         }
-        let norm2: f64 = gw.iter().map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64()).sum::<f64>()
-            + gb.iter().map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64()).sum::<f64>();
+        let norm2: f64 = gw
+            .iter()
+            .map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64())
+            .sum::<f64>()
+            + gb.iter()
+                .map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64())
+                .sum::<f64>();
         let norm = norm2.sqrt();
         if !norm.is_finite() {
-            return Err(TensorError::NonFinite { what: "gradient", step: self.step });
+            return Err(TensorError::NonFinite {
+                what: "gradient",
+                step: self.step,
+            });
         }
         let scale = match clip {
             Some(c) if norm > c => c / norm,
@@ -195,7 +259,10 @@ impl<E: Real, D: Device<E>> OptimizerState<E, D> {
                 model.biases[l] = apply(self.rule, &model.biases[l], g_b * E::of(scale), m, v, lr, t);
             }
         }
-        Ok(UpdateInfo { gradient_norm: norm, learning_rate: lr })
+        Ok(UpdateInfo {
+            gradient_norm: norm,
+            learning_rate: lr,
+        })
     }
 }
 
@@ -211,21 +278,52 @@ fn apply<S: Shape, E: Real, D: Device<E>>(
 ) -> Tensor<S, E, D> {
     let e = E::of;
     match rule {
-        Optimizer::Adam { beta1, beta2, eps, weight_decay } | Optimizer::AdamW { beta1, beta2, eps, weight_decay } => {
+        Optimizer::Adam {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        }
+        | Optimizer::AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => {
             let decoupled = matches!(rule, Optimizer::AdamW { .. });
-            let g = if !decoupled && weight_decay > 0.0 { g + p.clone() * e(weight_decay) } else { g };
+            let g = if !decoupled && weight_decay > 0.0 {
+                g + p.clone() * e(weight_decay)
+            } else {
+                g
+            };
             *m = m.clone() * e(beta1) + g.clone() * e(1.0 - beta1);
             *v = v.clone() * e(beta2) + g.square() * e(1.0 - beta2);
             let m_hat = m.clone() * e(1.0 / (1.0 - beta1.powi(t)));
             let v_hat = v.clone() * e(1.0 / (1.0 - beta2.powi(t)));
             let step = m_hat / (v_hat.sqrt() + e(eps)) * e(lr);
-            let p = if decoupled && weight_decay > 0.0 { p.clone() * e(1.0 - lr * weight_decay) } else { p.clone() };
+            let p = if decoupled && weight_decay > 0.0 {
+                p.clone() * e(1.0 - lr * weight_decay)
+            } else {
+                p.clone()
+            };
             p - step
         }
-        Optimizer::Sgd { momentum, nesterov, weight_decay } => {
-            let g = if weight_decay > 0.0 { g + p.clone() * e(weight_decay) } else { g };
+        Optimizer::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+        } => {
+            let g = if weight_decay > 0.0 {
+                g + p.clone() * e(weight_decay)
+            } else {
+                g
+            };
             *m = m.clone() * e(momentum) + g.clone();
-            let direction = if nesterov { g + m.clone() * e(momentum) } else { m.clone() };
+            let direction = if nesterov {
+                g + m.clone() * e(momentum)
+            } else {
+                m.clone()
+            };
             p.clone() - direction * e(lr)
         }
     }

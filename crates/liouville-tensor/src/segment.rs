@@ -16,10 +16,15 @@ pub fn segment_sum<E: Real, T: Tape<E, Cpu>>(
 ) -> Result<Matrix<E, Cpu, T>, TensorError> {
     let (edges, features) = *x.shape();
     if segment_ids.len() != edges {
-        return Err(TensorError::ShapeMismatch(format!("{} segment ids for {edges} rows", segment_ids.len())));
+        return Err(TensorError::ShapeMismatch(format!(
+            "{} segment ids for {edges} rows",
+            segment_ids.len()
+        )));
     }
     if let Some(&bad) = segment_ids.iter().find(|&&s| s >= segments) {
-        return Err(TensorError::ShapeMismatch(format!("segment id {bad} out of range 0..{segments}")));
+        return Err(TensorError::ShapeMismatch(format!(
+            "segment id {bad} out of range 0..{segments}"
+        )));
     }
     let (x, mut tape) = x.split_tape();
     let values = x.as_vec();

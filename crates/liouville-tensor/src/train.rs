@@ -29,24 +29,49 @@ pub struct Examples {
 
 impl Examples {
     /// Validates that both arrays hold the same number of finite rows.
-    pub fn new(inputs: Vec<f64>, input_width: usize, targets: Vec<f64>, target_width: usize) -> Result<Self, TensorError> {
-        if input_width == 0 || target_width == 0 || inputs.len() % input_width != 0 || targets.len() % target_width != 0 {
-            return Err(TensorError::ShapeMismatch("array lengths are not multiples of their widths".into()));
+    pub fn new(
+        inputs: Vec<f64>,
+        input_width: usize,
+        targets: Vec<f64>,
+        target_width: usize,
+    ) -> Result<Self, TensorError> {
+        if input_width == 0
+            || target_width == 0
+            || !inputs.len().is_multiple_of(input_width)
+            || !targets.len().is_multiple_of(target_width)
+        {
+            return Err(TensorError::ShapeMismatch(
+                "array lengths are not multiples of their widths".into(),
+            ));
         }
         if inputs.len() / input_width != targets.len() / target_width || inputs.is_empty() {
-            return Err(TensorError::ShapeMismatch("inputs and targets have different row counts".into()));
+            return Err(TensorError::ShapeMismatch(
+                "inputs and targets have different row counts".into(),
+            ));
         }
         if inputs.iter().chain(&targets).any(|v| !v.is_finite()) {
-            return Err(TensorError::NonFinite { what: "training data", step: 0 });
+            return Err(TensorError::NonFinite {
+                what: "training data",
+                step: 0,
+            });
         }
-        Ok(Self { inputs, targets, input_width, target_width })
+        Ok(Self {
+            inputs,
+            targets,
+            input_width,
+            target_width,
+        })
     }
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.inputs.len() / self.input_width
     }
     fn gather<E: Real, D: Device<E>>(&self, device: &D, rows: &[usize]) -> (Matrix<E, D>, Matrix<E, D>) {
-        let pick = |data: &[f64], w: usize| -> Vec<E> { rows.iter().flat_map(|&r| data[r * w..(r + 1) * w].iter().map(|&v| E::of(v))).collect() };
+        let pick = |data: &[f64], w: usize| -> Vec<E> {
+            rows.iter()
+                .flat_map(|&r| data[r * w..(r + 1) * w].iter().map(|&v| E::of(v)))
+                .collect()
+        };
         (
             device.tensor_from_vec(pick(&self.inputs, self.input_width), (rows.len(), self.input_width)),
             device.tensor_from_vec(pick(&self.targets, self.target_width), (rows.len(), self.target_width)),
@@ -126,17 +151,33 @@ pub struct TrainReport {
 /// A loss of the model on a batch: `(model, inputs, targets, tape) -> scalar`.
 pub trait Loss<E: Real, D: Device<E>> {
     /// The loss with its tape.
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &Mlp<E, D>, x: &Matrix<E, D>, y: &Matrix<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError>;
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &Mlp<E, D>,
+        x: &Matrix<E, D>,
+        y: &Matrix<E, D>,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError>;
 }
 
 /// Plain regression: mean squared error of the network's output.
 pub struct Regression;
 
 impl<E: Real, D: Device<E>> Loss<E, D> for Regression {
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &Mlp<E, D>, x: &Matrix<E, D>, y: &Matrix<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &Mlp<E, D>,
+        x: &Matrix<E, D>,
+        y: &Matrix<E, D>,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
         let out = model.forward(x, tape)?;
         if out.shape() != y.shape() {
-            return Err(TensorError::ShapeMismatch(format!("output {:?} vs target {:?}", out.shape(), y.shape())));
+            return Err(TensorError::ShapeMismatch(format!(
+                "output {:?} vs target {:?}",
+                out.shape(),
+                y.shape()
+            )));
         }
         Ok((out - y.retaped::<T>()).square().mean())
     }
@@ -146,7 +187,13 @@ impl<E: Real, D: Device<E>> Loss<E, D> for Regression {
 pub struct Hamiltonian;
 
 impl<E: Real, D: Device<E>> Loss<E, D> for Hamiltonian {
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &Mlp<E, D>, x: &Matrix<E, D>, y: &Matrix<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &Mlp<E, D>,
+        x: &Matrix<E, D>,
+        y: &Matrix<E, D>,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
         crate::losses::hnn_loss(model, x, y, tape)
     }
 }
@@ -169,8 +216,19 @@ fn shuffled(n: usize, seed: u64) -> Vec<usize> {
 
 /// Trains `model` in place. On a non-finite loss or gradient it stops with
 /// [`TensorError::NonFinite`]; the checkpoint file (if any) still holds the last good model.
-pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(model: &mut Mlp<E, D>, data: &Examples, loss: &L, cfg: &TrainConfig) -> Result<TrainReport, TensorError> {
-    if cfg.steps == 0 || cfg.batch_size == 0 || cfg.eval_every == 0 || !(0.0..1.0).contains(&cfg.validation_fraction) || !(cfg.learning_rate > 0.0) {
+pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(
+    model: &mut Mlp<E, D>,
+    data: &Examples,
+    loss: &L,
+    cfg: &TrainConfig,
+) -> Result<TrainReport, TensorError> {
+    if cfg.steps == 0
+        || cfg.batch_size == 0
+        || cfg.eval_every == 0
+        || !(0.0..1.0).contains(&cfg.validation_fraction)
+        || cfg.learning_rate.is_nan()
+        || cfg.learning_rate <= 0.0
+    {
         return Err(TensorError::InvalidConfig(format!("invalid training settings {cfg:?}")));
     }
     let device = model.weights[0].device().clone();
@@ -178,22 +236,47 @@ pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(model: &mut Mlp<E, D>, data: 
     let n_val = (data.rows() as f64 * cfg.validation_fraction).round() as usize;
     let (val_rows, train_rows) = order.split_at(n_val);
     if train_rows.is_empty() {
-        return Err(TensorError::InvalidConfig("no training rows left after the validation split".into()));
+        return Err(TensorError::InvalidConfig(
+            "no training rows left after the validation split".into(),
+        ));
     }
     let val = (!val_rows.is_empty()).then(|| data.gather::<E, D>(&device, val_rows));
     let mut opt = OptimizerState::new(cfg.optimizer, model)?;
     let mut metrics = match &cfg.metrics {
         Some(p) => {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| TensorError::Io { path: p.clone(), source })?;
+                std::fs::create_dir_all(dir).map_err(|source| TensorError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
             }
-            Some((std::fs::File::create(p).map_err(|source| TensorError::Io { path: p.clone(), source })?, p.clone()))
+            Some((
+                std::fs::File::create(p).map_err(|source| TensorError::Io {
+                    path: p.clone(),
+                    source,
+                })?,
+                p.clone(),
+            ))
         }
         None => None,
     };
-    let bar = if cfg.progress { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{spinner} training [{bar:30}] {pos}/{len} steps {msg} {elapsed} eta {eta}").expect("static template").progress_chars("=> "));
-    let mut report = TrainReport { steps: 0, train_curve: vec![], validation_curve: vec![], best_loss: f64::INFINITY, stopped_early: false };
+    let bar = if cfg.progress {
+        ProgressBar::new(cfg.steps as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} training [{bar:30}] {pos}/{len} steps {msg} {elapsed} eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let mut report = TrainReport {
+        steps: 0,
+        train_curve: vec![],
+        validation_curve: vec![],
+        best_loss: f64::INFINITY,
+        stopped_early: false,
+    };
     let mut since_best = 0;
     let mut epoch = 0u64;
     let mut cursor = train_rows.len();
@@ -243,16 +326,31 @@ pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(model: &mut Mlp<E, D>, data: 
                 None => train_loss,
             };
             if let Some((f, p)) = &mut metrics {
-                let val_field = report.validation_curve.last().map(|v| format!(",\"validation_loss\":{:e}", v.1)).unwrap_or_default();
-                writeln!(f, "{{\"step\":{},\"train_loss\":{train_loss:e}{val_field},\"learning_rate\":{lr:e}}}", step + 1)
-                    .map_err(|source| TensorError::Io { path: p.clone(), source })?;
+                let val_field = report
+                    .validation_curve
+                    .last()
+                    .map(|v| format!(",\"validation_loss\":{:e}", v.1))
+                    .unwrap_or_default();
+                writeln!(
+                    f,
+                    "{{\"step\":{},\"train_loss\":{train_loss:e}{val_field},\"learning_rate\":{lr:e}}}",
+                    step + 1
+                )
+                .map_err(|source| TensorError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
             }
             bar.set_message(format!("loss {monitored:.3e}"));
             if monitored.is_finite() && monitored < report.best_loss * (1.0 - cfg.min_improvement) {
                 report.best_loss = monitored;
                 since_best = 0;
                 if let Some(path) = &cfg.checkpoint {
-                    checkpoint::save(model, path, &[("step", (step + 1).to_string()), ("loss", format!("{monitored:e}"))])?;
+                    checkpoint::save(
+                        model,
+                        path,
+                        &[("step", (step + 1).to_string()), ("loss", format!("{monitored:e}"))],
+                    )?;
                 }
             } else {
                 since_best += 1;

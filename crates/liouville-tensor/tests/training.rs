@@ -30,31 +30,66 @@ fn oscillator(n: usize) -> Examples {
 fn every_optimiser_fits_a_linear_map() {
     let dev = Cpu::default();
     // y = 3x₁ - 2x₂ + 0.5
-    let xs: Vec<f64> = (0..64).flat_map(|i| [(i as f64 * 0.37).sin(), (i as f64 * 0.91).cos()]).collect();
+    let xs: Vec<f64> = (0..64)
+        .flat_map(|i| [(i as f64 * 0.37).sin(), (i as f64 * 0.91).cos()])
+        .collect();
     let ys: Vec<f64> = xs.chunks(2).map(|c| 3.0 * c[0] - 2.0 * c[1] + 0.5).collect();
     let data = Examples::new(xs, 2, ys, 1).unwrap();
     for (opt, lr) in [
         (Optimizer::adam(0.0), 0.05),
         (Optimizer::adamw(1e-4), 0.05),
-        (Optimizer::Sgd { momentum: 0.9, nesterov: false, weight_decay: 0.0 }, 0.05),
-        (Optimizer::Sgd { momentum: 0.9, nesterov: true, weight_decay: 0.0 }, 0.05),
+        (
+            Optimizer::Sgd {
+                momentum: 0.9,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+            0.05,
+        ),
+        (
+            Optimizer::Sgd {
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 0.0,
+            },
+            0.05,
+        ),
     ] {
         let mut model = Mlp::<f64, Cpu>::new(&dev, &[2, 1], Activation::Tanh, Init::Xavier, 1).unwrap();
-        let cfg = TrainConfig { steps: 600, batch_size: 64, learning_rate: lr, optimizer: opt, eval_every: 600, ..TrainConfig::default() };
+        let cfg = TrainConfig {
+            steps: 600,
+            batch_size: 64,
+            learning_rate: lr,
+            optimizer: opt,
+            eval_every: 600,
+            ..TrainConfig::default()
+        };
         let report = train(&mut model, &data, &Regression, &cfg).unwrap();
         let w = model.weights[0].as_vec();
         let b = model.biases[0].as_vec()[0];
-        assert!((w[0] - 3.0).abs() < 1e-2 && (w[1] + 2.0).abs() < 1e-2 && (b - 0.5).abs() < 1e-2, "{opt:?}: w {w:?} b {b}, {report:?}");
+        assert!(
+            (w[0] - 3.0).abs() < 1e-2 && (w[1] + 2.0).abs() < 1e-2 && (b - 0.5).abs() < 1e-2,
+            "{opt:?}: w {w:?} b {b}, {report:?}"
+        );
     }
 }
 
 #[test]
 fn schedules_have_the_documented_shape() {
-    let cos = Schedule::Cosine { warmup: 10, total: 110, min_factor: 0.1 };
+    let cos = Schedule::Cosine {
+        warmup: 10,
+        total: 110,
+        min_factor: 0.1,
+    };
     assert!((cos.factor(0) - 0.1).abs() < 1e-12 && (cos.factor(9) - 1.0).abs() < 1e-12);
     assert!((cos.factor(60) - 0.55).abs() < 1e-12);
     assert!((cos.factor(110) - 0.1).abs() < 1e-12);
-    let one = Schedule::OneCycle { total: 100, pct_start: 0.3, div_factor: 25.0, final_div_factor: 1e4 };
+    let one = Schedule::OneCycle {
+        total: 100,
+        pct_start: 0.3,
+        div_factor: 25.0,
+        final_div_factor: 1e4,
+    };
     assert!((one.factor(0) - 1.0 / 25.0).abs() < 1e-12);
     assert!((one.factor(30) - 1.0).abs() < 1e-12);
     assert!((one.factor(100) - 1.0 / 25e4).abs() < 1e-12);
@@ -66,16 +101,39 @@ fn clipping_bounds_the_step_and_reports_the_norm() {
     let dev = Cpu::default();
     let mut model = Mlp::<f64, Cpu>::new(&dev, &[2, 4, 1], Activation::Tanh, Init::Xavier, 2).unwrap();
     let before = model.weights[0].as_vec();
-    let mut opt = OptimizerState::new(Optimizer::Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 }, &model).unwrap();
+    let mut opt = OptimizerState::new(
+        Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        },
+        &model,
+    )
+    .unwrap();
     let x = dev.tensor_from_vec(vec![1.0, 2.0, -1.0, 0.5], (2, 2));
     let y = dev.tensor_from_vec(vec![100.0, -100.0], (2, 1));
     let loss = (model.forward(&x, OwnedTape::default()).unwrap() - y).square().mean();
     let mut grads = loss.backward();
     let info = opt.update(&mut model, &mut grads, 1.0, Some(0.5)).unwrap();
     assert!(info.gradient_norm > 0.5);
-    let moved: f64 = model.weights[0].as_vec().iter().zip(&before).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+    let moved: f64 = model.weights[0]
+        .as_vec()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>();
     assert!(moved.sqrt() <= 0.5 + 1e-12, "clipped step moved {}", moved.sqrt());
-    assert!(OptimizerState::new(Optimizer::Sgd { momentum: 1.5, nesterov: false, weight_decay: 0.0 }, &model).is_err());
+    assert!(
+        OptimizerState::new(
+            Optimizer::Sgd {
+                momentum: 1.5,
+                nesterov: false,
+                weight_decay: 0.0
+            },
+            &model
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -93,13 +151,23 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
             assert_eq!(a.as_vec(), b.as_vec());
         }
         checkpoint::save(&back, &path, &[]).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), bytes, "save -> load -> save changed the bytes");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "save -> load -> save changed the bytes"
+        );
         // Truncations are errors, never panics.
         for len in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
-            assert!(checkpoint::from_safetensors::<f64, Cpu>(&dev, &bytes[..len], &path).is_err(), "truncated to {len}");
+            assert!(
+                checkpoint::from_safetensors::<f64, Cpu>(&dev, &bytes[..len], &path).is_err(),
+                "truncated to {len}"
+            );
         }
         // A f64 checkpoint does not load as f32, nor into another architecture.
-        assert!(matches!(checkpoint::load::<f32, Cpu>(&dev, &path), Err(TensorError::Checkpoint { .. })));
+        assert!(matches!(
+            checkpoint::load::<f32, Cpu>(&dev, &path),
+            Err(TensorError::Checkpoint { .. })
+        ));
         assert!(checkpoint::expect_architecture(&back, &[2, 16, 1], act, &path).is_err());
     }
     let f32_model = Mlp::<f32, Cpu>::new(&dev, &[3, 5, 1], Activation::Sin, Init::Xavier, 1).unwrap();
@@ -107,7 +175,10 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
     checkpoint::save(&f32_model, &p32, &[]).unwrap();
     let (back32, _) = checkpoint::load::<f32, Cpu>(&dev, &p32).unwrap();
     assert_eq!(back32.weights[1].as_vec(), f32_model.weights[1].as_vec());
-    assert!(matches!(checkpoint::load::<f64, Cpu>(&dev, &dir.join("missing.safetensors")), Err(TensorError::Io { .. })));
+    assert!(matches!(
+        checkpoint::load::<f64, Cpu>(&dev, &dir.join("missing.safetensors")),
+        Err(TensorError::Io { .. })
+    ));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -120,7 +191,11 @@ fn training_an_hnn_reduces_the_loss_and_writes_metrics_and_checkpoints() {
         steps: 400,
         batch_size: 32,
         learning_rate: 3e-3,
-        schedule: Schedule::Cosine { warmup: 20, total: 400, min_factor: 0.1 },
+        schedule: Schedule::Cosine {
+            warmup: 20,
+            total: 400,
+            min_factor: 0.1,
+        },
         validation_fraction: 0.25,
         eval_every: 50,
         checkpoint: Some(dir.join("best.safetensors")),
@@ -132,7 +207,11 @@ fn training_an_hnn_reduces_the_loss_and_writes_metrics_and_checkpoints() {
     assert!(last < first / 10.0, "validation loss {first} -> {last}");
     let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 8);
-    assert!(lines.lines().all(|l| l.starts_with("{\"step\":") && l.contains("validation_loss")));
+    assert!(
+        lines
+            .lines()
+            .all(|l| l.starts_with("{\"step\":") && l.contains("validation_loss"))
+    );
     let (best, meta) = checkpoint::load::<f64, Cpu>(&dev, &dir.join("best.safetensors")).unwrap();
     assert!(meta.contains_key("step"));
     assert_eq!(best.widths(), model.widths());
@@ -146,13 +225,32 @@ fn divergence_stops_with_an_error_and_keeps_the_last_good_checkpoint() {
     let path = dir.join("best.safetensors");
     let mut model = Mlp::<f64, Cpu>::new(&dev, &[2, 16, 1], Activation::Softplus, Init::Xavier, 0).unwrap();
     // A sane phase that writes a checkpoint, then an absurd learning rate that overflows.
-    let sane = TrainConfig { steps: 20, batch_size: 16, learning_rate: 1e-3, eval_every: 10, checkpoint: Some(path.clone()), ..TrainConfig::default() };
+    let sane = TrainConfig {
+        steps: 20,
+        batch_size: 16,
+        learning_rate: 1e-3,
+        eval_every: 10,
+        checkpoint: Some(path.clone()),
+        ..TrainConfig::default()
+    };
     train(&mut model, &oscillator(64), &Hamiltonian, &sane).unwrap();
     let good = std::fs::read(&path).unwrap();
-    let crazy = TrainConfig { learning_rate: 1e300, optimizer: Optimizer::Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 }, ..sane };
+    let crazy = TrainConfig {
+        learning_rate: 1e300,
+        optimizer: Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        },
+        ..sane
+    };
     let err = train(&mut model, &oscillator(64), &Hamiltonian, &crazy).unwrap_err();
     assert!(matches!(err, TensorError::NonFinite { .. }), "{err:?}");
-    assert_eq!(std::fs::read(&path).unwrap(), good, "the last good checkpoint was overwritten");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        good,
+        "the last good checkpoint was overwritten"
+    );
     checkpoint::load::<f64, Cpu>(&dev, &path).unwrap();
     // Bad data is refused up front.
     assert!(Examples::new(vec![f64::NAN, 1.0], 2, vec![0.0, 0.0], 2).is_err());
@@ -164,7 +262,15 @@ fn divergence_stops_with_an_error_and_keeps_the_last_good_checkpoint() {
 fn early_stopping_ends_a_stalled_run() {
     let dev = Cpu::default();
     let mut model = Mlp::<f64, Cpu>::new(&dev, &[2, 8, 1], Activation::Tanh, Init::Xavier, 0).unwrap();
-    let cfg = TrainConfig { steps: 10_000, batch_size: 16, learning_rate: 1e-12, validation_fraction: 0.25, eval_every: 10, patience: Some(3), ..TrainConfig::default() };
+    let cfg = TrainConfig {
+        steps: 10_000,
+        batch_size: 16,
+        learning_rate: 1e-12,
+        validation_fraction: 0.25,
+        eval_every: 10,
+        patience: Some(3),
+        ..TrainConfig::default()
+    };
     let report = train(&mut model, &oscillator(64), &Hamiltonian, &cfg).unwrap();
     assert!(report.stopped_early && report.steps < 10_000, "{report:?}");
 }
@@ -183,7 +289,9 @@ fn segment_sum_forward_and_backward_match_finite_differences() {
     // Loss = Σ w ⊙ tanh(segment_sum(x)) with weights w; compare ∂L/∂x with central differences.
     let w: Vec<f64> = (0..9).map(|i| 1.0 + i as f64 * 0.1).collect();
     let loss_of = |x: &[f64]| -> f64 {
-        let out = segment_sum(dev.tensor_from_vec(x.to_vec(), (6, 3)), &ids, 3).unwrap().as_vec();
+        let out = segment_sum(dev.tensor_from_vec(x.to_vec(), (6, 3)), &ids, 3)
+            .unwrap()
+            .as_vec();
         out.iter().zip(&w).map(|(o, w)| w * o.tanh()).sum()
     };
     let wt = dev.tensor_from_vec(w.clone(), (3, 3));

@@ -1,0 +1,288 @@
+//! Energy functions E: ℝⁿ → ℝ with exact input derivatives, and their compositions.
+//!
+//! An [`Energy`] gives, at every row of a batch, its value, its gradient ∇ₓE and
+//! Hessian-vector products (∇²ₓE)v, all as traced ops threaded on one tape. Compositions reuse
+//! the parts' rules, so a new architecture needs no new derivative code:
+//!
+//! - [`Sum`]: E = A + B;
+//! - [`Separable`]: H(q, p) = T(p) + V(q) on rows `[q, p]`;
+//! - [`QuadraticKinetic`]: K(v) = ½ vᵀMv with M = LLᵀ + εI through a learned lower-triangular
+//!   Cholesky factor L (always symmetric positive definite) — also the fixed kinetic prior ½|v|²
+//!   when L = I and the factor is frozen.
+
+use dfdx::prelude::*;
+
+use crate::mlp::{Matrix, Vector};
+use crate::tape::Threaded;
+use crate::{Real, TensorError};
+
+/// Untaped results whose creating ops live on the caller's [`Threaded`] tape.
+pub struct Derivatives<E: Real, D: Device<E>> {
+    /// E at each row, `[batch]`.
+    pub value: Vector<E, D>,
+    /// ∇ₓE, `[batch, n]`.
+    pub gradient: Matrix<E, D>,
+    /// (∇²ₓE) v for each direction, `[batch, n]` each.
+    pub hvps: Vec<Matrix<E, D>>,
+}
+
+/// An energy function with analytic derivatives.
+pub trait Energy<E: Real, D: Device<E>> {
+    /// Input width n.
+    fn input_dim(&self) -> usize;
+
+    /// Value, gradient and HVPs along `directions`, recorded on `tp`.
+    fn derive<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<Derivatives<E, D>, TensorError>;
+
+    /// [`Energy::derive`] on a fresh thread starting from `tape`.
+    fn derivatives<T: Tape<E, D> + Merge<T>>(
+        &self,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+        tape: T,
+    ) -> Result<EnergyDerivatives<E, D, T>, TensorError> {
+        let mut tp = Threaded::new(tape);
+        let d = self.derive(&mut tp, x, directions)?;
+        Ok(EnergyDerivatives {
+            value: d.value,
+            gradient: d.gradient,
+            hvps: d.hvps,
+            tape: tp,
+        })
+    }
+
+    /// The Hessian ∇²ₓE at every row, as its n columns `[batch, n]` (HVPs along the unit axes):
+    /// the Jacobian of the gradient field.
+    fn hessian_columns(&self, x: &Matrix<E, D>) -> Result<Vec<Matrix<E, D>>, TensorError> {
+        let (batch, n) = *x.shape();
+        let axes: Vec<Matrix<E, D>> = (0..n)
+            .map(|k| {
+                let mut e = vec![E::default(); batch * n];
+                for r in 0..batch {
+                    e[r * n + k] = E::ONE;
+                }
+                x.device().tensor_from_vec(e, (batch, n))
+            })
+            .collect();
+        Ok(self.derivatives(x, &axes, NoneTape)?.hvps)
+    }
+}
+
+/// Rejects directions whose shape differs from the input's.
+pub(crate) fn check_directions<E: Real, D: Device<E>>(
+    x: &Matrix<E, D>,
+    directions: &[Matrix<E, D>],
+) -> Result<(), TensorError> {
+    for v in directions {
+        if v.shape() != x.shape() {
+            return Err(TensorError::ShapeMismatch(format!(
+                "direction {:?} does not match input {:?}",
+                v.shape(),
+                x.shape()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// E(x), ∇ₓE(x) and Hessian-vector products of an energy, as untaped tensors whose creating
+/// ops live on one tape; build a loss from them with `retaped()` and [`EnergyDerivatives::attach`].
+pub struct EnergyDerivatives<E: Real, D: Device<E>, T> {
+    /// E at each row, `[batch]`.
+    pub value: Vector<E, D>,
+    /// ∇ₓE, `[batch, in]`.
+    pub gradient: Matrix<E, D>,
+    /// (∇²ₓE) v for each direction v, `[batch, in]` each.
+    pub hvps: Vec<Matrix<E, D>>,
+    pub(crate) tape: Threaded<T>,
+}
+
+impl<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>> EnergyDerivatives<E, D, T> {
+    /// Merges the derivatives' tape into `loss`'s, so `loss.backward()` reaches the parameters.
+    pub fn attach<S: Shape>(self, loss: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
+        let (loss, tape) = loss.split_tape();
+        loss.put_tape(tape.merge(self.tape.into_tape()))
+    }
+}
+
+/// E = A + B.
+pub struct Sum<A, B>(pub A, pub B);
+
+impl<E: Real, D: Device<E>, A: Energy<E, D>, B: Energy<E, D>> Energy<E, D> for Sum<A, B> {
+    fn input_dim(&self) -> usize {
+        self.0.input_dim()
+    }
+    fn derive<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<Derivatives<E, D>, TensorError> {
+        if self.0.input_dim() != self.1.input_dim() {
+            return Err(TensorError::ShapeMismatch(
+                "summed energies take different inputs".into(),
+            ));
+        }
+        let a = self.0.derive(tp, x, directions)?;
+        let b = self.1.derive(tp, x, directions)?;
+        let add_m =
+            |tp: &mut Threaded<T>, p: Matrix<E, D>, q: Matrix<E, D>| tp.step(|t| p.put_tape(t) + q.retaped::<T>());
+        let value = tp.step(|t| a.value.put_tape(t) + b.value.retaped::<T>());
+        let gradient = add_m(tp, a.gradient, b.gradient);
+        let hvps = a.hvps.into_iter().zip(b.hvps).map(|(p, q)| add_m(tp, p, q)).collect();
+        Ok(Derivatives { value, gradient, hvps })
+    }
+}
+
+/// Columns [from, from + n) of every row, on the host (inputs are data, not parameters).
+fn take_columns<E: Real, D: Device<E>>(x: &Matrix<E, D>, from: usize, n: usize) -> Matrix<E, D> {
+    let (batch, width) = *x.shape();
+    let v = x.as_vec();
+    let cols: Vec<E> = (0..batch)
+        .flat_map(|r| v[r * width + from..r * width + from + n].to_vec())
+        .collect();
+    x.device().tensor_from_vec(cols, (batch, n))
+}
+
+/// The constant `[n, width]` matrix placing n columns at offset `from` of `width`.
+fn placement<E: Real, D: Device<E>>(device: &D, n: usize, from: usize, width: usize) -> Matrix<E, D> {
+    let mut m = vec![E::default(); n * width];
+    for k in 0..n {
+        m[k * width + from + k] = E::ONE;
+    }
+    device.tensor_from_vec(m, (n, width))
+}
+
+/// H(q, p) = T(p) + V(q) on rows `[q, p]` (d columns each).
+pub struct Separable<K, P> {
+    /// Kinetic energy T(p).
+    pub kinetic: K,
+    /// Potential energy V(q).
+    pub potential: P,
+}
+
+impl<E: Real, D: Device<E>, K: Energy<E, D>, P: Energy<E, D>> Energy<E, D> for Separable<K, P> {
+    fn input_dim(&self) -> usize {
+        self.kinetic.input_dim() + self.potential.input_dim()
+    }
+    fn derive<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<Derivatives<E, D>, TensorError> {
+        let (dq, dp) = (self.potential.input_dim(), self.kinetic.input_dim());
+        if x.shape().1 != dq + dp {
+            return Err(TensorError::ShapeMismatch(format!(
+                "rows have {} columns, T and V take {dp} + {dq}",
+                x.shape().1
+            )));
+        }
+        check_directions(x, directions)?;
+        let dirs_q: Vec<_> = directions.iter().map(|v| take_columns(v, 0, dq)).collect();
+        let dirs_p: Vec<_> = directions.iter().map(|v| take_columns(v, dq, dp)).collect();
+        let v = self.potential.derive(tp, &take_columns(x, 0, dq), &dirs_q)?;
+        let k = self.kinetic.derive(tp, &take_columns(x, dq, dp), &dirs_p)?;
+        let dev = x.device();
+        let (place_q, place_p) = (
+            placement::<E, D>(dev, dq, 0, dq + dp),
+            placement::<E, D>(dev, dp, dq, dq + dp),
+        );
+        let join = |tp: &mut Threaded<T>, gq: Matrix<E, D>, gp: Matrix<E, D>| {
+            tp.step(|t| {
+                gq.put_tape(t).matmul(place_q.retaped::<T>()) + gp.retaped::<T>().matmul(place_p.retaped::<T>())
+            })
+        };
+        let value = tp.step(|t| v.value.put_tape(t) + k.value.retaped::<T>());
+        let gradient = join(tp, v.gradient, k.gradient);
+        let hvps = v.hvps.into_iter().zip(k.hvps).map(|(a, b)| join(tp, a, b)).collect();
+        Ok(Derivatives { value, gradient, hvps })
+    }
+}
+
+/// K(v) = ½ vᵀMv with M = LLᵀ + εI, L lower triangular (its strict upper part is masked out), so
+/// M is symmetric positive definite for any parameter values: ∇K = Mv, ∇²K = M.
+#[derive(Debug, Clone)]
+pub struct QuadraticKinetic<E: Real, D: Device<E>> {
+    /// The Cholesky-factor parameter `[d, d]` (only its lower triangle is used).
+    pub factor: Matrix<E, D>,
+    mask: Matrix<E, D>,
+    epsilon: f64,
+}
+
+impl<E: Real, D: Device<E>> QuadraticKinetic<E, D> {
+    /// Starts at M = I + εI (L = I); `epsilon` ≥ 0 bounds M's smallest eigenvalue from below.
+    pub fn identity(device: &D, dim: usize, epsilon: f64) -> Result<Self, TensorError> {
+        if dim == 0 || epsilon.is_nan() || epsilon < 0.0 {
+            return Err(TensorError::InvalidConfig(format!(
+                "kinetic energy of dimension {dim}, epsilon {epsilon}"
+            )));
+        }
+        let eye: Vec<E> = (0..dim * dim)
+            .map(|i| if i / dim == i % dim { E::ONE } else { E::default() })
+            .collect();
+        let mask: Vec<E> = (0..dim * dim)
+            .map(|i| if i % dim <= i / dim { E::ONE } else { E::default() })
+            .collect();
+        Ok(Self {
+            factor: device.tensor_from_vec(eye, (dim, dim)),
+            mask: device.tensor_from_vec(mask, (dim, dim)),
+            epsilon,
+        })
+    }
+
+    /// M = LLᵀ + εI on the tape.
+    fn mass<T: Tape<E, D> + Merge<T>>(&self, tp: &mut Threaded<T>) -> Matrix<E, D> {
+        let d = self.factor.shape().0;
+        let eye: Vec<E> = (0..d * d)
+            .map(|i| {
+                if i / d == i % d {
+                    E::of(self.epsilon)
+                } else {
+                    E::default()
+                }
+            })
+            .collect();
+        let eye = self.factor.device().tensor_from_vec(eye, (d, d));
+        // L and Lᵀ from two separate ops: dfdx's permute keeps the tensor's id, and a binary op
+        // whose operands share an id trips dfdx's gradient bookkeeping.
+        let l = tp.step(|t| self.factor.clone().put_tape(t) * self.mask.retaped::<T>());
+        let l_t = tp.step(|t| (self.factor.clone().put_tape(t) * self.mask.retaped::<T>()).permute::<_, Axes2<1, 0>>());
+        tp.step(|t| l.put_tape(t).matmul(l_t.retaped::<T>()) + eye.retaped::<T>())
+    }
+}
+
+impl<E: Real, D: Device<E>> Energy<E, D> for QuadraticKinetic<E, D> {
+    fn input_dim(&self) -> usize {
+        self.factor.shape().0
+    }
+    fn derive<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<Derivatives<E, D>, TensorError> {
+        if x.shape().1 != self.input_dim() {
+            return Err(TensorError::ShapeMismatch(format!(
+                "rows have {} columns, the kinetic energy takes {}",
+                x.shape().1,
+                self.input_dim()
+            )));
+        }
+        check_directions(x, directions)?;
+        let m = self.mass(tp);
+        let gradient = tp.step(|t| x.clone().put_tape(t).matmul(m.retaped::<T>()));
+        let value =
+            tp.step(|t| (gradient.clone().put_tape(t) * x.retaped::<T>()).sum::<(usize,), Axis<1>>() * E::of(0.5));
+        let hvps = directions
+            .iter()
+            .map(|v| tp.step(|t| v.clone().put_tape(t).matmul(m.retaped::<T>())))
+            .collect();
+        Ok(Derivatives { value, gradient, hvps })
+    }
+}
