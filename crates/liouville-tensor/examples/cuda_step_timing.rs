@@ -19,7 +19,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut times = Vec::new();
         for i in 0..220 {
             let t = Instant::now();
-            let loss = if out == 1 { Hamiltonian.loss(&model, &x, &y, OwnedTape::default())? } else { Regression.loss(&model, &x, &y, OwnedTape::default())? };
+            let loss = if out == 1 {
+                Hamiltonian.loss(&model, &x, &y, OwnedTape::default())?
+            } else {
+                Regression.loss(&model, &x, &y, OwnedTape::default())?
+            };
             let mut grads = loss.backward();
             opt.update(&mut model, &mut grads, 1e-3, None)?;
             dev.synchronize();
@@ -28,7 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         times.sort_by(f64::total_cmp);
-        println!("cuda {name} step: median {:.3} ms over {} steps", times[times.len() / 2] * 1e3, times.len());
+        println!(
+            "cuda {name} step: median {:.3} ms over {} steps",
+            times[times.len() / 2] * 1e3,
+            times.len()
+        );
     }
     Ok(())
 }

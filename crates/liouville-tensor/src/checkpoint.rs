@@ -1,7 +1,7 @@
-//! Checkpoints as safetensors files (readable by Python's `safetensors`): tensors
-//! `layers.{l}.weight` (`[in, out]`) and `layers.{l}.bias`, with one metadata entry
-//! `liouville = "format=…;widths=…;activation=…;dtype=…[;key=value…]"` (fixed order, so the same
-//! model always gives the same bytes). Written atomically (temporary file, fsync, rename); a
+//! Checkpoints as safetensors files (readable by Python's `safetensors`): the tensors named by
+//! [`Module::parameters`] (for an MLP `layers.{l}.weight` `[in, out]` and `layers.{l}.bias`), with
+//! one metadata entry `liouville = "format=…;dtype=…;widths=…;…"` in a fixed order, so the same
+//! model always gives the same bytes. Written atomically (temporary file, fsync, rename); a
 //! truncated, corrupt or mismatched file is a [`TensorError::Checkpoint`].
 
 use std::collections::HashMap;
@@ -12,9 +12,10 @@ use dfdx::prelude::*;
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 
 use crate::mlp::Mlp;
+use crate::module::{Module, ParamMut};
 use crate::{Activation, Real, TensorError};
 
-const FORMAT: &str = "liouville-mlp-v1";
+const FORMAT: &str = "liouville-v1";
 
 /// A loaded model and its metadata fields.
 pub type Loaded<E, D> = (Mlp<E, D>, HashMap<String, String>);
@@ -47,7 +48,8 @@ fn from_bytes<E: Real>(b: &[u8]) -> Vec<E> {
     }
 }
 
-fn activation_name(a: Activation) -> &'static str {
+/// Checkpoint name of an activation.
+pub(crate) fn activation_name(a: Activation) -> &'static str {
     match a {
         Activation::Tanh => "tanh",
         Activation::Softplus => "softplus",
@@ -58,21 +60,13 @@ fn activation_name(a: Activation) -> &'static str {
 
 /// The checkpoint bytes of `model`, with `extra` metadata (for example the training step).
 pub fn to_safetensors<E: Real, D: Device<E>>(
-    model: &Mlp<E, D>,
+    model: &impl Module<E, D>,
     extra: &[(&str, String)],
 ) -> Result<Vec<u8>, TensorError> {
     let host: Vec<(String, Vec<usize>, Vec<u8>)> = model
-        .weights
-        .iter()
-        .zip(&model.biases)
-        .enumerate()
-        .flat_map(|(l, (w, b))| {
-            let (r, c) = *w.shape();
-            [
-                (format!("layers.{l}.weight"), vec![r, c], to_bytes(&w.as_vec())),
-                (format!("layers.{l}.bias"), vec![b.shape().0], to_bytes(&b.as_vec())),
-            ]
-        })
+        .parameters()
+        .into_iter()
+        .map(|(name, p)| (name, p.dims(), to_bytes(&p.to_vec())))
         .collect();
     let views = host
         .iter()
@@ -83,28 +77,15 @@ pub fn to_safetensors<E: Real, D: Device<E>>(
     // the header (and so the file) differ from save to save.
     let mut fields = vec![
         ("format".to_string(), FORMAT.to_string()),
-        (
-            "widths".to_string(),
-            model
-                .widths()
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        (
-            "activation".to_string(),
-            activation_name(model.activation()).to_string(),
-        ),
         ("dtype".to_string(), E::NAME.to_string()),
     ];
-    for (k, v) in extra {
-        if k.contains(['=', ';']) || v.contains(['=', ';']) {
-            return Err(TensorError::InvalidConfig(format!(
-                "metadata {k}={v} may not contain '=' or ';'"
-            )));
-        }
-        fields.push(((*k).to_string(), v.clone()));
+    fields.extend(model.describe());
+    fields.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+    if fields
+        .iter()
+        .any(|(k, v)| k.contains(['=', ';']) || v.contains(['=', ';']))
+    {
+        return Err(TensorError::InvalidConfig("metadata may not contain '=' or ';'".into()));
     }
     let mut meta: HashMap<String, String> = HashMap::new();
     meta.insert(
@@ -147,19 +128,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TensorError> {
 
 /// Saves `model` to `path` atomically.
 pub fn save<E: Real, D: Device<E>>(
-    model: &Mlp<E, D>,
+    model: &impl Module<E, D>,
     path: &Path,
     extra: &[(&str, String)],
 ) -> Result<(), TensorError> {
     write_atomic(path, &to_safetensors(model, extra)?)
 }
 
-/// Parses checkpoint bytes into a model on `device`; `path` only labels errors.
-pub fn from_safetensors<E: Real, D: Device<E>>(
-    device: &D,
-    bytes: &[u8],
-    path: &Path,
-) -> Result<Loaded<E, D>, TensorError> {
+/// The `liouville` metadata fields of checkpoint bytes, after checking format and dtype.
+fn read_fields<E: Real>(bytes: &[u8], path: &Path) -> Result<HashMap<String, String>, TensorError> {
     let bad = |message: String| TensorError::Checkpoint {
         path: path.to_owned(),
         message,
@@ -180,6 +157,21 @@ pub fn from_safetensors<E: Real, D: Device<E>>(
     if meta.get("dtype").map(String::as_str) != Some(E::NAME) {
         return Err(bad(format!("dtype {:?}, expected {}", meta.get("dtype"), E::NAME)));
     }
+    Ok(meta)
+}
+
+/// Parses checkpoint bytes of an MLP (architecture from the metadata) into a model on `device`;
+/// `path` only labels errors.
+pub fn from_safetensors<E: Real, D: Device<E>>(
+    device: &D,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Loaded<E, D>, TensorError> {
+    let bad = |message: String| TensorError::Checkpoint {
+        path: path.to_owned(),
+        message,
+    };
+    let meta = read_fields::<E>(bytes, path)?;
     let activation = meta
         .get("activation")
         .and_then(|a| Activation::parse(a))
@@ -190,49 +182,81 @@ pub fn from_safetensors<E: Real, D: Device<E>>(
         .split(',')
         .map(|w| w.parse::<usize>().map_err(|e| bad(format!("widths: {e}"))))
         .collect::<Result<_, _>>()?;
-    if widths.len() < 2 {
-        return Err(bad("fewer than two widths".into()));
+    if widths.len() < 2 || widths.contains(&0) {
+        return Err(bad(format!("invalid widths {widths:?}")));
     }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("corrupt: {e}")))?;
-    let mut weights = Vec::new();
-    let mut biases = Vec::new();
-    for (l, w) in widths.windows(2).enumerate() {
-        let get = |name: String, shape: Vec<usize>| -> Result<Vec<E>, TensorError> {
-            let t = st.tensor(&name).map_err(|e| bad(format!("{name}: {e}")))?;
-            if t.dtype() != st_dtype::<E>() || t.shape() != shape.as_slice() {
-                return Err(bad(format!(
-                    "{name}: {:?} {:?}, expected {:?} {shape:?}",
-                    t.dtype(),
-                    t.shape(),
-                    st_dtype::<E>()
-                )));
-            }
-            let values: Vec<E> = from_bytes(t.data());
-            if values.iter().any(|v| !v.is_finite()) {
-                return Err(bad(format!("{name} holds non-finite values")));
-            }
-            Ok(values)
-        };
-        weights.push(device.tensor_from_vec(get(format!("layers.{l}.weight"), vec![w[0], w[1]])?, (w[0], w[1])));
-        biases.push(device.tensor_from_vec(get(format!("layers.{l}.bias"), vec![w[1]])?, (w[1],)));
-    }
-    if st.names().len() != 2 * (widths.len() - 1) {
-        return Err(bad(format!(
-            "{} tensors, expected {}",
-            st.names().len(),
-            2 * (widths.len() - 1)
-        )));
-    }
-    Ok((Mlp::from_parameters(activation, weights, biases)?, meta))
+    let mut model = Mlp::new(device, &widths, activation, crate::Init::Xavier, 0)?;
+    fill(&mut model, bytes, path)?;
+    Ok((model, meta))
 }
 
-/// Loads a checkpoint written by [`save`].
+/// Copies the checkpoint's tensors into `model`, checking names, shapes, dtype and finiteness;
+/// on error `model` is unchanged.
+fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path: &Path) -> Result<(), TensorError> {
+    let bad = |message: String| TensorError::Checkpoint {
+        path: path.to_owned(),
+        message,
+    };
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("corrupt: {e}")))?;
+    let params = model.parameters();
+    if st.names().len() != params.len() {
+        return Err(bad(format!(
+            "{} tensors, the model has {}",
+            st.names().len(),
+            params.len()
+        )));
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (name, p) in &params {
+        let t = st.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
+        if t.dtype() != st_dtype::<E>() || t.shape() != p.dims().as_slice() {
+            return Err(bad(format!(
+                "{name}: {:?} {:?}, the model has {:?} {:?}",
+                t.dtype(),
+                t.shape(),
+                st_dtype::<E>(),
+                p.dims()
+            )));
+        }
+        let v: Vec<E> = from_bytes(t.data());
+        if v.iter().any(|x| !x.is_finite()) {
+            return Err(bad(format!("{name} holds non-finite values")));
+        }
+        values.push(v);
+    }
+    drop(params);
+    for (p, v) in model.parameters_mut().into_iter().zip(values) {
+        match p {
+            ParamMut::Matrix(m) => *m = m.device().tensor_from_vec(v, *m.shape()),
+            ParamMut::Vector(b) => *b = b.device().tensor_from_vec(v, *b.shape()),
+        }
+    }
+    Ok(())
+}
+
+/// Loads an MLP checkpoint written by [`save`].
 pub fn load<E: Real, D: Device<E>>(device: &D, path: &Path) -> Result<Loaded<E, D>, TensorError> {
     let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
         path: path.to_owned(),
         source,
     })?;
     from_safetensors(device, &bytes, path)
+}
+
+/// Loads a checkpoint into an existing `model` of the same architecture (any [`Module`]: every
+/// parameter must be present under its name with its shape and dtype). On error the model is
+/// left unchanged.
+pub fn load_into<E: Real, D: Device<E>>(
+    model: &mut impl Module<E, D>,
+    path: &Path,
+) -> Result<HashMap<String, String>, TensorError> {
+    let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let meta = read_fields::<E>(&bytes, path)?;
+    fill(model, &bytes, path)?;
+    Ok(meta)
 }
 
 /// Checks that a checkpoint matches the expected architecture (widths and activation).

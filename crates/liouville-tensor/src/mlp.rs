@@ -166,16 +166,6 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
     pub fn num_parameters(&self) -> usize {
         self.widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
     }
-    /// Every parameter tensor flattened into `(name, tensor)` pairs, weights then biases per layer.
-    pub fn named_parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        let mut v = Vec::new();
-        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            v.push((format!("layers.{l}.weight"), ParamRef::Matrix(w)));
-            v.push((format!("layers.{l}.bias"), ParamRef::Vector(b)));
-        }
-        v
-    }
-
     fn check_input(&self, x: &Matrix<E, D>) -> Result<(), TensorError> {
         if x.shape().1 != self.widths[0] {
             return Err(TensorError::ShapeMismatch(format!(
@@ -309,12 +299,4 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
         }
         Ok(Derivatives { value, gradient, hvps })
     }
-}
-
-/// A borrowed parameter tensor.
-pub enum ParamRef<'a, E: Real, D: Device<E>> {
-    /// A weight matrix.
-    Matrix(&'a Matrix<E, D>),
-    /// A bias vector.
-    Vector(&'a Vector<E, D>),
 }

@@ -6,7 +6,8 @@
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::mlp::{Matrix, Mlp, Vector};
+use crate::mlp::{Matrix, Vector};
+use crate::module::{Module, ParamMut, ParamRef};
 use crate::{Real, TensorError};
 
 /// Which update rule.
@@ -171,7 +172,7 @@ enum Slot<E: Real, D: Device<E>> {
     Vector(Vector<E, D>, Vector<E, D>),
 }
 
-/// Optimiser state for an [`Mlp`].
+/// Optimiser state for a [`Module`].
 #[derive(Debug, Clone)]
 pub struct OptimizerState<E: Real, D: Device<E>> {
     rule: Optimizer,
@@ -190,14 +191,16 @@ pub struct UpdateInfo {
 
 impl<E: Real, D: Device<E>> OptimizerState<E, D> {
     /// Fresh state (zero moments) for `model`.
-    pub fn new(rule: Optimizer, model: &Mlp<E, D>) -> Result<Self, TensorError> {
+    pub fn new(rule: Optimizer, model: &impl Module<E, D>) -> Result<Self, TensorError> {
         rule.validate()?;
-        let mut slots = Vec::new();
-        for (w, b) in model.weights.iter().zip(&model.biases) {
-            let dev = w.device();
-            slots.push(Slot::Matrix(dev.zeros_like(w.shape()), dev.zeros_like(w.shape())));
-            slots.push(Slot::Vector(dev.zeros_like(b.shape()), dev.zeros_like(b.shape())));
-        }
+        let slots = model
+            .parameters()
+            .into_iter()
+            .map(|(_, p)| match p {
+                ParamRef::Matrix(w) => Slot::Matrix(w.device().zeros_like(w.shape()), w.device().zeros_like(w.shape())),
+                ParamRef::Vector(b) => Slot::Vector(b.device().zeros_like(b.shape()), b.device().zeros_like(b.shape())),
+            })
+            .collect();
         Ok(Self { rule, slots, step: 0 })
     }
 
@@ -210,7 +213,7 @@ impl<E: Real, D: Device<E>> OptimizerState<E, D> {
     /// `clip` (if given). A non-finite gradient is an error and leaves the model untouched.
     pub fn update(
         &mut self,
-        model: &mut Mlp<E, D>,
+        model: &mut impl Module<E, D>,
         grads: &mut Gradients<E, D>,
         lr: f64,
         clip: Option<f64>,
@@ -218,25 +221,35 @@ impl<E: Real, D: Device<E>> OptimizerState<E, D> {
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(TensorError::InvalidConfig(format!("learning rate {lr}")));
         }
-        let mut gw = Vec::new();
-        let mut gb = Vec::new();
-        for (w, b) in model.weights.iter().zip(&model.biases) {
-            grads
-                .try_alloc_for(w)
-                .map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
-            grads
-                .try_alloc_for(b)
-                .map_err(|e| TensorError::InvalidConfig(format!("{e:?}")))?;
-            gw.push(grads.get(w));
-            gb.push(grads.get(b));
+        let alloc_err = |e: D::Err| TensorError::InvalidConfig(format!("{e:?}"));
+        // Gradients in parameter order; zero-filled where the tape never reached a parameter.
+        let mut gs: Vec<Slot<E, D>> = Vec::new();
+        for (_, p) in model.parameters() {
+            gs.push(match p {
+                ParamRef::Matrix(w) => {
+                    grads.try_alloc_for(w).map_err(alloc_err)?;
+                    let g = grads.get(w);
+                    Slot::Matrix(g.clone(), g)
+                }
+                ParamRef::Vector(b) => {
+                    grads.try_alloc_for(b).map_err(alloc_err)?;
+                    let g = grads.get(b);
+                    Slot::Vector(g.clone(), g)
+                }
+            });
         }
-        let norm2: f64 = gw
+        if gs.len() != self.slots.len() {
+            return Err(TensorError::ShapeMismatch(
+                "the model's parameters changed since the optimiser was created".into(),
+            ));
+        }
+        let norm2: f64 = gs
             .iter()
-            .map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64())
-            .sum::<f64>()
-            + gb.iter()
-                .map(|g| g.clone().square().sum::<(), _>().as_vec()[0].to64())
-                .sum::<f64>();
+            .map(|g| match g {
+                Slot::Matrix(g, _) => g.clone().square().sum::<(), _>().as_vec()[0].to64(),
+                Slot::Vector(g, _) => g.clone().square().sum::<(), _>().as_vec()[0].to64(),
+            })
+            .sum();
         let norm = norm2.sqrt();
         if !norm.is_finite() {
             return Err(TensorError::NonFinite {
@@ -250,13 +263,19 @@ impl<E: Real, D: Device<E>> OptimizerState<E, D> {
         };
         self.step += 1;
         let t = self.step as i32;
-        for (l, (g_w, g_b)) in gw.into_iter().zip(gb).enumerate() {
-            let (w_slot, b_slot) = (2 * l, 2 * l + 1);
-            if let Slot::Matrix(m, v) = &mut self.slots[w_slot] {
-                model.weights[l] = apply(self.rule, &model.weights[l], g_w * E::of(scale), m, v, lr, t);
-            }
-            if let Slot::Vector(m, v) = &mut self.slots[b_slot] {
-                model.biases[l] = apply(self.rule, &model.biases[l], g_b * E::of(scale), m, v, lr, t);
+        for ((param, g), slot) in model.parameters_mut().into_iter().zip(gs).zip(self.slots.iter_mut()) {
+            match (param, g, slot) {
+                (ParamMut::Matrix(p), Slot::Matrix(g, _), Slot::Matrix(m, v)) => {
+                    *p = apply(self.rule, p, g * E::of(scale), m, v, lr, t)
+                }
+                (ParamMut::Vector(p), Slot::Vector(g, _), Slot::Vector(m, v)) => {
+                    *p = apply(self.rule, p, g * E::of(scale), m, v, lr, t)
+                }
+                _ => {
+                    return Err(TensorError::ShapeMismatch(
+                        "parameter kinds changed since the optimiser was created".into(),
+                    ));
+                }
             }
         }
         Ok(UpdateInfo {

@@ -10,7 +10,9 @@ use dfdx::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checkpoint;
+use crate::energy::Energy;
 use crate::mlp::{Matrix, Mlp};
+use crate::module::{Module, ParamRef};
 use crate::optim::{Optimizer, OptimizerState, Schedule};
 use crate::{Real, TensorError};
 
@@ -148,12 +150,12 @@ pub struct TrainReport {
     pub stopped_early: bool,
 }
 
-/// A loss of the model on a batch: `(model, inputs, targets, tape) -> scalar`.
-pub trait Loss<E: Real, D: Device<E>> {
+/// A loss of a model `M` on a batch: `(model, inputs, targets, tape) -> scalar`.
+pub trait Loss<E: Real, D: Device<E>, M> {
     /// The loss with its tape.
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
-        model: &Mlp<E, D>,
+        model: &M,
         x: &Matrix<E, D>,
         y: &Matrix<E, D>,
         tape: T,
@@ -163,7 +165,7 @@ pub trait Loss<E: Real, D: Device<E>> {
 /// Plain regression: mean squared error of the network's output.
 pub struct Regression;
 
-impl<E: Real, D: Device<E>> Loss<E, D> for Regression {
+impl<E: Real, D: Device<E>> Loss<E, D, Mlp<E, D>> for Regression {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &Mlp<E, D>,
@@ -186,10 +188,10 @@ impl<E: Real, D: Device<E>> Loss<E, D> for Regression {
 /// The HNN loss (targets are the time derivatives of the inputs).
 pub struct Hamiltonian;
 
-impl<E: Real, D: Device<E>> Loss<E, D> for Hamiltonian {
+impl<E: Real, D: Device<E>, H: Energy<E, D>> Loss<E, D, H> for Hamiltonian {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
-        model: &Mlp<E, D>,
+        model: &H,
         x: &Matrix<E, D>,
         y: &Matrix<E, D>,
         tape: T,
@@ -216,8 +218,8 @@ fn shuffled(n: usize, seed: u64) -> Vec<usize> {
 
 /// Trains `model` in place. On a non-finite loss or gradient it stops with
 /// [`TensorError::NonFinite`]; the checkpoint file (if any) still holds the last good model.
-pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(
-    model: &mut Mlp<E, D>,
+pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
+    model: &mut M,
     data: &Examples,
     loss: &L,
     cfg: &TrainConfig,
@@ -231,7 +233,11 @@ pub fn train<E: Real, D: Device<E>, L: Loss<E, D>>(
     {
         return Err(TensorError::InvalidConfig(format!("invalid training settings {cfg:?}")));
     }
-    let device = model.weights[0].device().clone();
+    let device = match model.parameters().first() {
+        Some((_, ParamRef::Matrix(m))) => m.device().clone(),
+        Some((_, ParamRef::Vector(v))) => v.device().clone(),
+        None => return Err(TensorError::InvalidConfig("the model has no parameters".into())),
+    };
     let order = shuffled(data.rows(), cfg.seed);
     let n_val = (data.rows() as f64 * cfg.validation_fraction).round() as usize;
     let (val_rows, train_rows) = order.split_at(n_val);

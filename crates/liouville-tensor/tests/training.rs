@@ -308,3 +308,53 @@ fn segment_sum_forward_and_backward_match_finite_differences() {
     assert!(segment_sum(x.clone(), &[0, 1], 2).is_err());
     assert!(segment_sum(x, &[0, 1, 2, 3, 0, 0], 3).is_err());
 }
+
+/// A separable Hamiltonian with a learned mass matrix trains through the same loop and
+/// checkpoints: data from H = p²/(2m) + 3(1 - cos q) with m = 0.5, so the learned kinetic
+/// energy ½ p M p must find M = 1/m = 2.
+#[test]
+fn a_learned_mass_matrix_trains_and_checkpoints() {
+    use liouville_tensor::Module;
+    use liouville_tensor::energy::{QuadraticKinetic, Separable};
+    let dev = Cpu::default();
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for i in 0..256 {
+        let (q, p) = (
+            ((i * 37) % 101) as f64 / 101.0 * 4.0 - 2.0,
+            ((i * 53) % 97) as f64 / 97.0 * 4.0 - 2.0,
+        );
+        xs.extend([q, p]);
+        ys.extend([p / 0.5, -3.0 * q.sin()]);
+    }
+    let data = Examples::new(xs, 2, ys, 2).unwrap();
+    let kinetic = QuadraticKinetic::<f64, Cpu>::identity(&dev, 1, 0.0).unwrap();
+    let potential = Mlp::<f64, Cpu>::new(&dev, &[1, 32, 1], Activation::Tanh, Init::Orthogonal, 1).unwrap();
+    let mut h = Separable { kinetic, potential };
+    assert_eq!(h.parameters().len(), 5);
+    let cfg = TrainConfig {
+        steps: 1500,
+        batch_size: 64,
+        learning_rate: 1e-2,
+        eval_every: 500,
+        ..TrainConfig::default()
+    };
+    train(&mut h, &data, &Hamiltonian, &cfg).unwrap();
+    let l = h.kinetic.factor.as_vec()[0];
+    assert!((l * l / 2.0 - 1.0).abs() < 0.05, "learned M = {} (expected 2)", l * l);
+    let dir = tempdir("mass");
+    let path = dir.join("h.safetensors");
+    checkpoint::save(&h, &path, &[]).unwrap();
+    let mut fresh = Separable {
+        kinetic: QuadraticKinetic::<f64, Cpu>::identity(&dev, 1, 0.0).unwrap(),
+        potential: Mlp::<f64, Cpu>::new(&dev, &[1, 32, 1], Activation::Tanh, Init::Orthogonal, 99).unwrap(),
+    };
+    checkpoint::load_into(&mut fresh, &path).unwrap();
+    assert_eq!(fresh.kinetic.factor.as_vec(), h.kinetic.factor.as_vec());
+    assert_eq!(fresh.potential.weights[0].as_vec(), h.potential.weights[0].as_vec());
+    // A model of another shape is refused and left untouched.
+    let mut other = Mlp::<f64, Cpu>::new(&dev, &[1, 8, 1], Activation::Tanh, Init::Xavier, 0).unwrap();
+    let before = other.weights[0].as_vec();
+    assert!(checkpoint::load_into(&mut other, &path).is_err());
+    assert_eq!(other.weights[0].as_vec(), before);
+    std::fs::remove_dir_all(dir).unwrap();
+}
