@@ -1,6 +1,17 @@
 //! # liouville-dynamics
 //!
-//! Learned dynamics whose structure carries the physics: Hamiltonian and Lagrangian neural
-//! networks, SympNets, neural ODEs, symplectic RNNs, and rollouts through `liouville-integrate`.
-//! Its contents arrive with the liouville-dynamics issue; until then the crate is deliberately
-//! empty.
+//! Learned dynamics whose structure carries the physics, trained on `liouville-sim` datasets with
+//! the `liouville-tensor` layer and rolled out with `liouville-integrate`:
+//!
+//! - [`models::Baseline`]: an MLP vector field ẋ = f_θ(x), the papers' control;
+//! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x).
+//!
+//! Every model is a [`models::DynamicsModel`]: it trains, predicts, rolls out through
+//! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.
+//! Lagrangian networks, SympNets, symplectic RNNs and neural ODEs follow in later work.
+
+mod error;
+pub mod models;
+pub mod rollout;
+
+pub use error::DynamicsError;

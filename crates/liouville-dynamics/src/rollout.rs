@@ -1,0 +1,23 @@
+//! Rollouts: a trained model as a `liouville-integrate` vector field, so trajectories, energies
+//! and phase portraits of learned dynamics come from the same integrators as ground truth.
+
+use liouville_integrate::VectorField;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use crate::models::DynamicsModel;
+
+/// A model seen as dy/dt = f_θ(y). A failed evaluation (e.g. a shape error) writes NaN, which
+/// the integrators report as [`liouville_integrate::IntegrateError::NonFiniteState`].
+pub struct LearnedField<'a, M: ?Sized>(pub &'a M);
+
+impl<M: DynamicsModel + ?Sized> VectorField for LearnedField<'_, M> {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn eval(&self, _t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+        match self.0.field(y) {
+            Ok(f) => dy.assign(&f),
+            Err(_) => dy.fill(f64::NAN),
+        }
+    }
+}
