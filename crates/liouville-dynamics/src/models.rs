@@ -102,7 +102,7 @@ pub struct Hnn {
 impl Hnn {
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        if dim == 0 || dim % 2 != 0 {
+        if dim == 0 || !dim.is_multiple_of(2) {
             return Err(DynamicsError::ShapeMismatch(format!(
                 "a Hamiltonian state has an even dimension, got {dim}"
             )));
