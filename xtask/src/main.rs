@@ -6,10 +6,11 @@
 //! - `gen-data`: the standard dataset suite into `data/`, any system, shards (`--shard i/n`) and
 //!   `gen-data merge`.
 //!
-//! `reproduce` arrives with the liouville-dynamics issue.
+//! - `reproduce hnn`: the HNN paper's experiments, written to `docs/results/hnn.md`.
 
 mod ci;
 mod gen_data;
+mod reproduce;
 #[cfg(test)]
 mod tidy;
 
@@ -30,6 +31,8 @@ enum Command {
     Ci(ci::CiArgs),
     /// Generate datasets (the standard suite without arguments).
     GenData(Box<gen_data::GenDataArgs>),
+    /// Reproduce a paper's experiments (tables and plots generated, never typed).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args).map_err(|e| e.to_string()),
         Command::GenData(args) => gen_data::run(&args).map_err(|e| e.to_string()),
+        Command::Reproduce(args) => reproduce::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

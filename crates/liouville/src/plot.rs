@@ -54,106 +54,91 @@ pub struct Series<'a> {
 
 /// Draws `series` against a linear x axis and a logarithmic y axis into `path` (PNG or SVG by
 /// extension), atomically. Non-positive or non-finite y values are skipped.
-pub fn log_y_chart(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series<'_>],
-) -> Result<(), PlotError> {
+pub fn log_y_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+    chart(path, title, x_label, y_label, series, true)
+}
+
+/// Draws `series` on linear axes (phase portraits, trajectories) into `path`, atomically.
+/// Non-finite points are skipped.
+pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+    chart(path, title, x_label, y_label, series, false)
+}
+
+fn chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>], log_y: bool) -> Result<(), PlotError> {
     register_fonts();
-    let finite = |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
-    let all: Vec<(f64, f64)> = series
-        .iter()
-        .flat_map(|s| s.points.iter().filter(finite).copied())
-        .collect();
+    let keep = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!log_y || y > 0.0);
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().copied().filter(keep)).collect();
     if all.is_empty() {
         return Err(PlotError::Empty(path.to_owned()));
     }
-    let (x_min, x_max) = all
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y_min, y_max) = all
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let y_range = (y_min / 2.0).max(1e-18)..(y_max * 2.0);
-    let x_range = x_min..x_max.max(x_min + f64::EPSILON);
-
-    let tmp = temporary_sibling(path);
-    let draw_err = |e: String| PlotError::Draw {
-        path: path.to_owned(),
-        message: e,
-    };
-    let svg = path.extension().is_some_and(|e| e == "svg");
-    let ranges = (x_range, y_range);
-    if svg {
-        draw_chart(
-            SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(),
-            title,
-            x_label,
-            y_label,
-            series,
-            ranges,
-        )
+    let (x_min, x_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y_min, y_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let y_range = if log_y {
+        (y_min / 2.0).max(1e-18)..(y_max * 2.0)
     } else {
-        draw_chart(
-            BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(),
-            title,
-            x_label,
-            y_label,
-            series,
-            ranges,
-        )
+        let pad = 0.05 * (y_max - y_min).max(1e-12);
+        (y_min - pad)..(y_max + pad)
+    };
+    let x_range = x_min..x_max.max(x_min + f64::EPSILON);
+    let tmp = temporary_sibling(path);
+    let draw_err = |e: String| PlotError::Draw { path: path.to_owned(), message: e };
+    let spec = ChartSpec { title, x_label, y_label, series, x_range, y_range, log_y };
+    if path.extension().is_some_and(|e| e == "svg") {
+        draw_chart(SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
+    } else {
+        draw_chart(BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
     }
     .map_err(draw_err)?;
-    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io { path: path.to_owned(), source })
 }
 
-fn draw_chart<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series<'_>],
-    (x_range, y_range): (std::ops::Range<f64>, std::ops::Range<f64>),
-) -> Result<(), String> {
-    let finite = |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
+struct ChartSpec<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    series: &'a [Series<'a>],
+    x_range: std::ops::Range<f64>,
+    y_range: std::ops::Range<f64>,
+    log_y: bool,
+}
+
+fn draw_chart<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, c: &ChartSpec<'_>) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 26))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_range, y_range.log_scale())
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    for (i, s) in series.iter().enumerate() {
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().filter(finite).copied(),
-                Palette99::pick(i).stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
-            .label(s.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2)));
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(c.title, ("sans-serif", 26)).margin(12).x_label_area_size(40).y_label_area_size(70);
+    // The two coordinate systems have different types; the drawing code is shared by a macro.
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart.map_err(|e| e.to_string())?;
+            let mut mesh = chart.configure_mesh();
+            mesh.x_desc(c.x_label).y_desc(c.y_label);
+            if c.log_y {
+                mesh.y_label_formatter(&|v| format!("{v:.0e}"));
+            }
+            mesh.draw().map_err(|e| e.to_string())?;
+            for (i, s) in c.series.iter().enumerate() {
+                let points = s.points.iter().copied().filter(|&(x, y)| x.is_finite() && y.is_finite() && (!c.log_y || y > 0.0));
+                chart
+                    .draw_series(LineSeries::new(points, Palette99::pick(i).stroke_width(2)))
+                    .map_err(|e| e.to_string())?
+                    .label(s.label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2)));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font(("sans-serif", 14))
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }};
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    if c.log_y {
+        draw!(builder.build_cartesian_2d(c.x_range.clone(), c.y_range.clone().log_scale()));
+    } else {
+        draw!(builder.build_cartesian_2d(c.x_range.clone(), c.y_range.clone()));
+    }
     root.present().map_err(|e| e.to_string())
 }
 
