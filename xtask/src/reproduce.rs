@@ -140,14 +140,31 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
     // Energy MSE along rollouts over t ∈ [0, 20], 100 points.
     let y0 = evaluation_starts(task, seed);
     let times: Vec<f64> = (0..100).map(|k| 20.0 * k as f64 / 99.0).collect();
-    let truth_solver = Adaptive::new(AdaptiveMethod::Dop853).rtol(1e-12).atol(1e-12).build().expect("valid");
+    let truth_solver = Adaptive::new(AdaptiveMethod::Dop853)
+        .rtol(1e-12)
+        .atol(1e-12)
+        .build()
+        .expect("valid");
     // The learned fields are f32 networks: below ~1e-6 the controller would chase their round-off.
-    let learned_solver = Adaptive::new(AdaptiveMethod::Dop853).rtol(1e-6).atol(1e-6).build().expect("valid");
+    let learned_solver = Adaptive::new(AdaptiveMethod::Dop853)
+        .rtol(1e-6)
+        .atol(1e-6)
+        .build()
+        .expect("valid");
     let truth = truth_solver
-        .solve(ground_truth_field(task.name).as_ref(), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
+        .solve(
+            ground_truth_field(task.name).as_ref(),
+            0.0,
+            20.0,
+            y0.view(),
+            Output::Times(&times),
+            &mut [],
+        )
         .map_err(|e| e.to_string())?;
     let rollout = |m: &dyn DynamicsModel| {
-        learned_solver.solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut []).map_err(|e| e.to_string())
+        learned_solver
+            .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
+            .map_err(|e| e.to_string())
     };
     let (rb, rh) = (rollout(&base)?, rollout(&hnn)?);
     let energy_mse = |sol: &liouville_integrate::adaptive::AdaptiveSolution, paper: bool| -> f64 {
@@ -163,22 +180,46 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
     let energy_true = [energy_mse(&rb, false), energy_mse(&rh, false)];
     let (curves, phase) = if keep_curves {
         let curve = |sol: &liouville_integrate::adaptive::AdaptiveSolution| -> Vec<(f64, f64)> {
-            times.iter().enumerate().map(|(k, &t)| (t, true_energy(task.name, sol.states.index_axis(Axis(0), k), false)[0].abs())).collect()
+            times
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| {
+                    (
+                        t,
+                        true_energy(task.name, sol.states.index_axis(Axis(0), k), false)[0].abs(),
+                    )
+                })
+                .collect()
         };
         let path = |sol: &liouville_integrate::adaptive::AdaptiveSolution| -> Vec<(f64, f64)> {
-            (0..times.len()).map(|k| (sol.states[[k, 0, 0]], sol.states[[k, 0, dim / 2]])).collect()
+            (0..times.len())
+                .map(|k| (sol.states[[k, 0, 0]], sol.states[[k, 0, dim / 2]]))
+                .collect()
         };
-        (Some(vec![curve(&truth), curve(&rb), curve(&rh)]), Some(vec![path(&truth), path(&rb), path(&rh)]))
+        (
+            Some(vec![curve(&truth), curve(&rb), curve(&rh)]),
+            Some(vec![path(&truth), path(&rb), path(&rh)]),
+        )
     } else {
         (None, None)
     };
-    Ok(Scores { test_loss, energy_paper, energy_true, curves, phase })
+    Ok(Scores {
+        test_loss,
+        energy_paper,
+        energy_true,
+        curves,
+        phase,
+    })
 }
 
 fn mean_se(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
-    let se = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt() } else { f64::NAN };
+    let se = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt()
+    } else {
+        f64::NAN
+    };
     (m, se)
 }
 
@@ -244,7 +285,11 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     )
     .ok();
     writeln!(report, "Models: 2·dof → 200 → 200 → (1 for the HNN, 2·dof for the baseline), tanh, orthogonal init, AdamW lr 1e-3, weight decay 1e-4, f32. Data, noise, splits and the energy-MSE protocol (15 starts, t ∈ [0, 20], 100 points, ground truth by DOP853 at rtol 1e-12, learned f32 fields by DOP853 at rtol 1e-6) follow `shared/reference/README.md`. Mean ± standard error over {} seeds.\n", args.seeds).ok();
-    writeln!(report, "| task | test loss baseline | test loss HNN | energy MSE baseline | energy MSE HNN | HNN / baseline |").ok();
+    writeln!(
+        report,
+        "| task | test loss baseline | test loss HNN | energy MSE baseline | energy MSE HNN | HNN / baseline |"
+    )
+    .ok();
     writeln!(report, "|---|---|---|---|---|---|").ok();
     let mut paper_rows = String::new();
     let mut true_rows = String::new();
@@ -268,23 +313,64 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             mean_se(&eh).0 / mean_se(&eb).0
         )
         .ok();
-        writeln!(paper_rows, "| {} | {:.4e} | {:.4e} | {:.4e} | {:.4e} |", task.name, task.paper[0], task.paper[1], task.paper[2], task.paper[3]).ok();
+        writeln!(
+            paper_rows,
+            "| {} | {:.4e} | {:.4e} | {:.4e} | {:.4e} |",
+            task.name, task.paper[0], task.paper[1], task.paper[2], task.paper[3]
+        )
+        .ok();
         if task.name == "pendulum" {
             let (tb, th) = (col(&|s| s.energy_true[0]), col(&|s| s.energy_true[1]));
-            writeln!(true_rows, "| pendulum, true H = 3(1 - cos q) + p² | {} | {} |", fmt(&tb), fmt(&th)).ok();
+            writeln!(
+                true_rows,
+                "| pendulum, true H = 3(1 - cos q) + p² | {} | {} |",
+                fmt(&tb),
+                fmt(&th)
+            )
+            .ok();
         }
         if let (Some(curves), Some(phase)) = (&scores[0].curves, &scores[0].phase) {
             let labels = ["ground truth", "baseline", "HNN"];
-            let series: Vec<Series<'_>> = curves.iter().zip(labels).map(|(c, l)| Series { label: l, points: c }).collect();
+            let series: Vec<Series<'_>> = curves
+                .iter()
+                .zip(labels)
+                .map(|(c, l)| Series { label: l, points: c })
+                .collect();
             let png = args.out.join(format!("hnn_{}_energy.png", task.name));
-            log_y_chart(&png, &format!("{}: energy along a rollout (seed 0)", task.name), "t", "|E|", &series).map_err(|e| e.to_string())?;
-            let series: Vec<Series<'_>> = phase.iter().zip(labels).map(|(c, l)| Series { label: l, points: c }).collect();
+            log_y_chart(
+                &png,
+                &format!("{}: energy along a rollout (seed 0)", task.name),
+                "t",
+                "|E|",
+                &series,
+            )
+            .map_err(|e| e.to_string())?;
+            let series: Vec<Series<'_>> = phase
+                .iter()
+                .zip(labels)
+                .map(|(c, l)| Series { label: l, points: c })
+                .collect();
             let png = args.out.join(format!("hnn_{}_phase.png", task.name));
-            liouville::plot::line_chart(&png, &format!("{}: phase portrait (q₁, p₁), seed 0", task.name), "q", "p", &series).map_err(|e| e.to_string())?;
+            liouville::plot::line_chart(
+                &png,
+                &format!("{}: phase portrait (q₁, p₁), seed 0", task.name),
+                "q",
+                "p",
+                &series,
+            )
+            .map_err(|e| e.to_string())?;
         }
     }
-    writeln!(report, "\nThe paper's numbers (Greydanus et al. 2019, repository README), for comparison:\n").ok();
-    writeln!(report, "| task | test loss baseline | test loss HNN | energy MSE baseline | energy MSE HNN |\n|---|---|---|---|---|").ok();
+    writeln!(
+        report,
+        "\nThe paper's numbers (Greydanus et al. 2019, repository README), for comparison:\n"
+    )
+    .ok();
+    writeln!(
+        report,
+        "| task | test loss baseline | test loss HNN | energy MSE baseline | energy MSE HNN |\n|---|---|---|---|---|"
+    )
+    .ok();
     report.push_str(&paper_rows);
     if !true_rows.is_empty() {
         writeln!(report, "\nThe paper's pendulum figures measure q² + p², not the pendulum's energy. With the true H (the physically meaningful protocol; reference: HNN 5.05e-4 ± 9.4e-5, baseline 2.50e-2 ± 4.8e-3):\n").ok();
@@ -293,7 +379,8 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     }
     writeln!(report, "\nThe paper's spring baseline (1.7e-1) comes from a notebook that stretched its time window on every rollout; with a fixed [0, 20] window, as here, the reference measured 6.6e-2 ± 1.6e-2 (HNN 3.81e-4 ± 8.1e-5).\n\nPlots: `hnn_<task>_energy.png` and `hnn_<task>_phase.png` beside this file.").ok();
     let report = report.replace("{ELAPSED}", &format!("{:.0} s", start.elapsed().as_secs_f64()));
-    liouville_sim::dataset::container::write_atomic(&args.out.join("hnn.md"), report.as_bytes()).map_err(|e| e.to_string())?;
+    liouville_sim::dataset::container::write_atomic(&args.out.join("hnn.md"), report.as_bytes())
+        .map_err(|e| e.to_string())?;
     println!("{report}");
     Ok(())
 }

@@ -54,25 +54,51 @@ pub struct Series<'a> {
 
 /// Draws `series` against a linear x axis and a logarithmic y axis into `path` (PNG or SVG by
 /// extension), atomically. Non-positive or non-finite y values are skipped.
-pub fn log_y_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+pub fn log_y_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series<'_>],
+) -> Result<(), PlotError> {
     chart(path, title, x_label, y_label, series, true)
 }
 
 /// Draws `series` on linear axes (phase portraits, trajectories) into `path`, atomically.
 /// Non-finite points are skipped.
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> Result<(), PlotError> {
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series<'_>],
+) -> Result<(), PlotError> {
     chart(path, title, x_label, y_label, series, false)
 }
 
-fn chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series<'_>], log_y: bool) -> Result<(), PlotError> {
+fn chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series<'_>],
+    log_y: bool,
+) -> Result<(), PlotError> {
     register_fonts();
     let keep = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!log_y || y > 0.0);
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().copied().filter(keep)).collect();
+    let all: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| s.points.iter().copied().filter(keep))
+        .collect();
     if all.is_empty() {
         return Err(PlotError::Empty(path.to_owned()));
     }
-    let (x_min, x_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y_min, y_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (x_min, x_max) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y_min, y_max) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let y_range = if log_y {
         (y_min / 2.0).max(1e-18)..(y_max * 2.0)
     } else {
@@ -81,15 +107,29 @@ fn chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Serie
     };
     let x_range = x_min..x_max.max(x_min + f64::EPSILON);
     let tmp = temporary_sibling(path);
-    let draw_err = |e: String| PlotError::Draw { path: path.to_owned(), message: e };
-    let spec = ChartSpec { title, x_label, y_label, series, x_range, y_range, log_y };
+    let draw_err = |e: String| PlotError::Draw {
+        path: path.to_owned(),
+        message: e,
+    };
+    let spec = ChartSpec {
+        title,
+        x_label,
+        y_label,
+        series,
+        x_range,
+        y_range,
+        log_y,
+    };
     if path.extension().is_some_and(|e| e == "svg") {
         draw_chart(SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
     } else {
         draw_chart(BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
     }
     .map_err(draw_err)?;
-    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io { path: path.to_owned(), source })
+    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 struct ChartSpec<'a> {
@@ -102,10 +142,17 @@ struct ChartSpec<'a> {
     log_y: bool,
 }
 
-fn draw_chart<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, c: &ChartSpec<'_>) -> Result<(), String> {
+fn draw_chart<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    c: &ChartSpec<'_>,
+) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut builder = ChartBuilder::on(&root);
-    builder.caption(c.title, ("sans-serif", 26)).margin(12).x_label_area_size(40).y_label_area_size(70);
+    builder
+        .caption(c.title, ("sans-serif", 26))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70);
     // The two coordinate systems have different types; the drawing code is shared by a macro.
     macro_rules! draw {
         ($chart:expr) => {{
@@ -117,12 +164,18 @@ fn draw_chart<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>,
             }
             mesh.draw().map_err(|e| e.to_string())?;
             for (i, s) in c.series.iter().enumerate() {
-                let points = s.points.iter().copied().filter(|&(x, y)| x.is_finite() && y.is_finite() && (!c.log_y || y > 0.0));
+                let points = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|&(x, y)| x.is_finite() && y.is_finite() && (!c.log_y || y > 0.0));
                 chart
                     .draw_series(LineSeries::new(points, Palette99::pick(i).stroke_width(2)))
                     .map_err(|e| e.to_string())?
                     .label(s.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2))
+                    });
             }
             chart
                 .configure_series_labels()
