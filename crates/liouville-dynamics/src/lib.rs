@@ -4,7 +4,9 @@
 //! the `liouville-tensor` layer and rolled out with `liouville-integrate`:
 //!
 //! - [`models::Baseline`]: an MLP vector field ẋ = f_θ(x), the papers' control;
-//! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x).
+//! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x);
+//! - [`models::DissipativeHnn`]: a learned H plus a learned positive semi-definite damping,
+//!   ẋ = (J - R)∇H_θ, for damped systems.
 //!
 //! Every model is a [`models::DynamicsModel`]: it trains, predicts, rolls out through
 //! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.

@@ -6,7 +6,7 @@ use std::path::Path;
 use liouville_sim::dataset::Dataset;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::losses::hamiltonian_field;
-use liouville_tensor::train::{Examples, Hamiltonian, Regression, TrainConfig, TrainReport, train};
+use liouville_tensor::train::{Examples, Hamiltonian, Loss, Regression, TrainConfig, TrainReport, train};
 use liouville_tensor::{Activation, Energy, Init, Mlp, checkpoint};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -139,5 +139,151 @@ impl DynamicsModel for Hnn {
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
         Ok(checkpoint::save(&self.h, path, &[("model", "hnn".into())])?)
+    }
+}
+
+/// A dissipative Hamiltonian network (port-Hamiltonian form without input): a learned H_θ and a
+/// learned constant positive semi-definite damping D = LLᵀ (L lower triangular) acting on the
+/// momenta, q̇ = ∂H/∂p, ṗ = -∂H/∂q - D ∂H/∂p, so dH/dt = -(∂H/∂p)ᵀ D (∂H/∂p) ≤ 0 by
+/// construction. D recovers the damping of damped systems.
+pub struct DissipativeHnn {
+    h: Mlp<f32, Cpu>,
+    /// The damping's Cholesky-factor parameter `[dof, dof]` (lower triangle used).
+    factor: Tensor<(usize, usize), f32, Cpu>,
+}
+
+impl DissipativeHnn {
+    /// H_θ as a tanh MLP `[2·dof] → hidden → 1`, damping starting at D = 0.01·I.
+    pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
+        let hnn = Hnn::new(dim, hidden, seed)?;
+        let dof = dim / 2;
+        let l0: Vec<f32> = (0..dof * dof)
+            .map(|i| if i / dof == i % dof { 0.1 } else { 0.0 })
+            .collect();
+        Ok(Self {
+            h: hnn.h,
+            factor: Cpu::default().tensor_from_vec(l0, (dof, dof)),
+        })
+    }
+
+    /// The learned damping matrix D = LLᵀ (row-major, dof × dof).
+    pub fn damping(&self) -> Array2<f64> {
+        let d = self.factor.shape().0;
+        let l = self.factor.as_vec();
+        Array2::from_shape_fn((d, d), |(i, j)| {
+            (0..=i.min(j))
+                .map(|k| f64::from(l[i * d + k]) * f64::from(l[j * d + k]))
+                .sum()
+        })
+    }
+
+    /// The field on the tape `tape` for inputs `x` (device tensors).
+    fn field_tensor<T: Tape<f32, Cpu> + Merge<T>>(
+        &self,
+        x: &Tensor<(usize, usize), f32, Cpu>,
+        tape: T,
+    ) -> Result<Tensor<(usize, usize), f32, Cpu, T>, DynamicsError> {
+        let dev = Cpu::default();
+        let (n, dof) = (x.shape().1, self.factor.shape().0);
+        if n != 2 * dof {
+            return Err(DynamicsError::ShapeMismatch(format!(
+                "states have {n} columns, the model takes {}",
+                2 * dof
+            )));
+        }
+        // Constant selectors: p-columns of a row, and placement back into the ṗ columns.
+        let mut select = vec![0.0f32; n * dof];
+        let mut place = vec![0.0f32; dof * n];
+        let mut mask = vec![0.0f32; dof * dof];
+        for k in 0..dof {
+            select[(dof + k) * dof + k] = 1.0;
+            place[k * n + dof + k] = 1.0;
+            for j in 0..=k {
+                mask[k * dof + j] = 1.0;
+            }
+        }
+        let (select, place, mask) = (
+            dev.tensor_from_vec(select, (n, dof)),
+            dev.tensor_from_vec(place, (dof, n)),
+            dev.tensor_from_vec(mask, (dof, dof)),
+        );
+        let d = self.h.derivatives(x, &[], tape)?;
+        let s = liouville_tensor::losses::symplectic_right::<f32, Cpu>(&dev, dof);
+        let conservative = d.gradient.retaped::<T>().matmul(s.retaped::<T>());
+        let l = self.factor.retaped::<T>() * mask.retaped::<T>();
+        let l_t = (self.factor.retaped::<T>() * mask.retaped::<T>()).permute::<_, Axes2<1, 0>>();
+        let damping = l.matmul(l_t);
+        let friction = d
+            .gradient
+            .retaped::<T>()
+            .matmul(select.retaped::<T>())
+            .matmul(damping)
+            .matmul(place.retaped::<T>());
+        Ok(d.attach(conservative - friction))
+    }
+}
+
+impl liouville_tensor::Module<f32, Cpu> for DissipativeHnn {
+    fn parameters(&self) -> Vec<(String, liouville_tensor::module::ParamRef<'_, f32, Cpu>)> {
+        let mut v: Vec<_> = self
+            .h
+            .parameters()
+            .into_iter()
+            .map(|(n, p)| (format!("hamiltonian.{n}"), p))
+            .collect();
+        v.push((
+            "damping_factor".into(),
+            liouville_tensor::module::ParamRef::Matrix(&self.factor),
+        ));
+        v
+    }
+    fn parameters_mut(&mut self) -> Vec<liouville_tensor::module::ParamMut<'_, f32, Cpu>> {
+        let mut v = self.h.parameters_mut();
+        v.push(liouville_tensor::module::ParamMut::Matrix(&mut self.factor));
+        v
+    }
+}
+
+/// The loss of a [`DissipativeHnn`]: mean squared error of its field against ẋ.
+struct DissipativeLoss;
+
+impl Loss<f32, Cpu, DissipativeHnn> for DissipativeLoss {
+    fn loss<T: Tape<f32, Cpu> + Merge<T>>(
+        &self,
+        model: &DissipativeHnn,
+        x: &Tensor<(usize, usize), f32, Cpu>,
+        y: &Tensor<(usize, usize), f32, Cpu>,
+        tape: T,
+    ) -> Result<Tensor<(), f32, Cpu, T>, liouville_tensor::TensorError> {
+        let f = model
+            .field_tensor(x, tape)
+            .map_err(|e| liouville_tensor::TensorError::ShapeMismatch(e.to_string()))?;
+        Ok((f - y.retaped::<T>()).square().mean())
+    }
+}
+
+impl DynamicsModel for DissipativeHnn {
+    fn dim(&self) -> usize {
+        self.h.widths()[0]
+    }
+    fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
+        check_dim(x, self.dim())?;
+        let f = self.field_tensor(&to_tensor(&Cpu::default(), x), NoneTape)?;
+        Ok(from_vec(f.as_vec(), x.nrows(), self.dim()))
+    }
+    fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
+        Ok(train(self, data, &DissipativeLoss, cfg)?)
+    }
+    fn save(&self, path: &Path) -> Result<(), DynamicsError> {
+        Ok(checkpoint::save(self, path, &[("model", "dissipative_hnn".into())])?)
+    }
+}
+
+impl DissipativeHnn {
+    /// Loads a checkpoint into a model of the given architecture.
+    pub fn load(path: &Path, dim: usize, hidden: &[usize]) -> Result<Self, DynamicsError> {
+        let mut m = Self::new(dim, hidden, 0)?;
+        checkpoint::load_into(&mut m, path)?;
+        Ok(m)
     }
 }
