@@ -6,7 +6,8 @@
 //! - [`models::Baseline`]: an MLP vector field ẋ = f_θ(x), the papers' control;
 //! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x);
 //! - [`models::DissipativeHnn`]: a learned H plus a learned positive semi-definite damping,
-//!   ẋ = (J - R)∇H_θ, for damped systems.
+//!   ẋ = (J - R)∇H_θ, for damped systems;
+//! - [`sympnet::LaSympNet`]: LA-SympNets (Jin et al. 2020), flow maps symplectic by construction.
 //!
 //! Every model is a [`models::DynamicsModel`]: it trains, predicts, rolls out through
 //! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.
@@ -15,5 +16,6 @@
 mod error;
 pub mod models;
 pub mod rollout;
+pub mod sympnet;
 
 pub use error::DynamicsError;
