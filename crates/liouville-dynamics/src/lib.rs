@@ -7,11 +7,13 @@
 //! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x);
 //! - [`models::DissipativeHnn`]: a learned H plus a learned positive semi-definite damping,
 //!   ẋ = (J - R)∇H_θ, for damped systems;
+//! - [`models::Lnn`]: a Lagrangian neural network (Cranmer et al. 2020), q̈ from the
+//!   Euler–Lagrange equations of a learned L_θ(q, q̇);
 //! - [`sympnet::LaSympNet`]: LA-SympNets (Jin et al. 2020), flow maps symplectic by construction.
 //!
 //! Every model is a [`models::DynamicsModel`]: it trains, predicts, rolls out through
 //! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.
-//! Lagrangian networks, SympNets, symplectic RNNs and neural ODEs follow in later work.
+//! DeLaN, symplectic RNNs and neural ODEs follow in later work.
 
 mod error;
 pub mod models;

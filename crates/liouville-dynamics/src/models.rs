@@ -287,3 +287,86 @@ impl DissipativeHnn {
         Ok(m)
     }
 }
+
+/// A Lagrangian neural network (Cranmer et al. 2020): a learned L_θ(q, q̇) on rows `[q, q̇]` and
+/// the accelerations of its Euler–Lagrange equations, q̈ = (∂²L/∂q̇²)⁻¹(∂L/∂q - (∂²L/∂q̇∂q)q̇);
+/// the field is (q̇, q̈). With `kinetic_prior`, L_θ + ½|q̇|² is used, which keeps ∂²L/∂q̇²
+/// well conditioned from a random start. One or two degrees of freedom.
+pub struct Lnn {
+    l: Mlp<f32, Cpu>,
+    kinetic_prior: bool,
+}
+
+impl Lnn {
+    /// L_θ as a softplus MLP `[2·dof] → hidden → 1` (softplus: L needs non-zero second derivatives).
+    pub fn new(dim: usize, hidden: &[usize], kinetic_prior: bool, seed: u64) -> Result<Self, DynamicsError> {
+        if !(dim == 2 || dim == 4) {
+            return Err(DynamicsError::ShapeMismatch(format!(
+                "LNNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
+            )));
+        }
+        let widths: Vec<usize> = std::iter::once(dim).chain(hidden.iter().copied()).chain([1]).collect();
+        Ok(Self {
+            l: Mlp::new(&Cpu::default(), &widths, Activation::Softplus, Init::Xavier, seed)?,
+            kinetic_prior,
+        })
+    }
+    /// Loads a checkpoint written by [`DynamicsModel::save`].
+    pub fn load(path: &Path, kinetic_prior: bool) -> Result<Self, DynamicsError> {
+        let (l, _) = checkpoint::load(&Cpu::default(), path)?;
+        Ok(Self { l, kinetic_prior })
+    }
+}
+
+/// LNN training targets are full fields (q̇, q̈); the loss compares the accelerations.
+struct LagrangianLoss(bool);
+
+impl Loss<f32, Cpu, Mlp<f32, Cpu>> for LagrangianLoss {
+    fn loss<T: Tape<f32, Cpu> + Merge<T>>(
+        &self,
+        model: &Mlp<f32, Cpu>,
+        x: &Tensor<(usize, usize), f32, Cpu>,
+        y: &Tensor<(usize, usize), f32, Cpu>,
+        tape: T,
+    ) -> Result<Tensor<(), f32, Cpu, T>, liouville_tensor::TensorError> {
+        let (rows, n) = *y.shape();
+        let dof = n / 2;
+        let targets = y.as_vec();
+        let q_ddot: Vec<f32> = (0..rows)
+            .flat_map(|r| targets[r * n + dof..(r + 1) * n].to_vec())
+            .collect();
+        let q_ddot = Cpu::default().tensor_from_vec(q_ddot, (rows, dof));
+        liouville_tensor::losses::lnn_loss(model, x, &q_ddot, self.0, tape)
+    }
+}
+
+impl DynamicsModel for Lnn {
+    fn dim(&self) -> usize {
+        self.l.widths()[0]
+    }
+    fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
+        check_dim(x, self.dim())?;
+        let dof = self.dim() / 2;
+        let qdd = liouville_tensor::losses::lnn_accelerations(
+            &self.l,
+            &to_tensor(&Cpu::default(), x),
+            self.kinetic_prior,
+            NoneTape,
+        )?
+        .as_vec();
+        let mut out = Array2::zeros(x.dim());
+        for r in 0..x.nrows() {
+            for k in 0..dof {
+                out[[r, k]] = x[[r, dof + k]];
+                out[[r, dof + k]] = f64::from(qdd[r * dof + k]);
+            }
+        }
+        Ok(out)
+    }
+    fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
+        Ok(train(&mut self.l, data, &LagrangianLoss(self.kinetic_prior), cfg)?)
+    }
+    fn save(&self, path: &Path) -> Result<(), DynamicsError> {
+        Ok(checkpoint::save(&self.l, path, &[("model", "lnn".into())])?)
+    }
+}

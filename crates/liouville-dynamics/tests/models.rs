@@ -151,3 +151,45 @@ fn the_dissipative_hnn_recovers_the_damping_of_a_damped_pendulum() {
     assert_eq!(back.field(x.view()).unwrap(), model.field(x.view()).unwrap());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// An LNN learns the pendulum (unit mass and length, so p = q̇ and the dataset's (q, p) rows are
+/// (q, q̇)): its accelerations match -g sin q on held-out states, and it saves and loads exactly.
+#[test]
+fn the_lnn_learns_pendulum_accelerations() {
+    use liouville_dynamics::models::Lnn;
+    let system = SystemSpec::Pendulum {
+        mass: 1.0,
+        length: 1.0,
+        gravity: 2.0,
+        radius: (0.3, 1.2),
+    };
+    let ds = generate(&DatasetSpec::new(system, 16, 40, 4.0).seed(5), Shard::whole(), false).unwrap();
+    let (train, test) = (
+        examples(&ds, &ds.train_indices()).unwrap(),
+        examples(&ds, &ds.test_indices()).unwrap(),
+    );
+    let mut lnn = Lnn::new(2, &[32, 32], true, 0).unwrap();
+    let cfg = TrainConfig {
+        steps: 1500,
+        batch_size: 128,
+        learning_rate: 3e-3,
+        eval_every: 1500,
+        ..TrainConfig::default()
+    };
+    lnn.fit(&train, &cfg).unwrap();
+    let x = Array2::from_shape_vec((test.rows(), 2), test.inputs.clone()).unwrap();
+    let f = lnn.field(x.view()).unwrap();
+    let mse = (0..x.nrows())
+        .map(|r| (f[[r, 1]] - test.targets[2 * r + 1]).powi(2))
+        .sum::<f64>()
+        / x.nrows() as f64;
+    let scale = (0..x.nrows()).map(|r| test.targets[2 * r + 1].powi(2)).sum::<f64>() / x.nrows() as f64;
+    println!("LNN acceleration MSE {mse:e} (signal {scale:e})");
+    assert!(mse < 1e-2 * scale, "acceleration MSE {mse:e} vs signal {scale:e}");
+    let dir = tempdir("lnn");
+    lnn.save(&dir.join("l.safetensors")).unwrap();
+    let back = Lnn::load(&dir.join("l.safetensors"), true).unwrap();
+    assert_eq!(back.field(x.view()).unwrap(), f);
+    assert!(Lnn::new(6, &[8], true, 0).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
