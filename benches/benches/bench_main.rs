@@ -6,5 +6,6 @@ mod benchmarks;
 criterion::criterion_main!(
     benchmarks::integrate::benches,
     benchmarks::sim::benches,
-    benchmarks::tensor::benches
+    benchmarks::tensor::benches,
+    benchmarks::dynamics::benches
 );

@@ -1,0 +1,81 @@
+//! liouville-dynamics: one training step per model (batch 256, hidden 200-200, f32 except the
+//! f64 SympNet) and rollout throughput of a trained-size HNN through DOP853.
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group};
+use liouville_dynamics::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn};
+use liouville_dynamics::rollout::LearnedField;
+use liouville_dynamics::sympnet::{FlowMapLoss, LaSympNet};
+use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
+use liouville_tensor::Activation;
+use liouville_tensor::dfdx::prelude::*;
+use liouville_tensor::train::{Examples, TrainConfig, train};
+use ndarray::Array2;
+
+fn examples(rows: usize) -> Examples {
+    let x: Vec<f64> = (0..rows * 2).map(|i| (i as f64 * 0.37).sin()).collect();
+    let y: Vec<f64> = x.chunks(2).flat_map(|c| [2.0 * c[1], -2.0 * c[0]]).collect();
+    Examples::new(x, 2, y, 2).unwrap()
+}
+
+fn training_steps(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cpu_dynamics_train_step_batch256");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_millis(500));
+    let data = examples(256);
+    // One optimiser step per iteration: the loop's own overhead (batch gather, Adam) included.
+    let cfg = TrainConfig {
+        steps: 1,
+        batch_size: 256,
+        eval_every: 1,
+        ..TrainConfig::default()
+    };
+    let mut baseline = Baseline::new(2, &[200, 200], 0).unwrap();
+    g.bench_function("baseline", |b| b.iter(|| baseline.fit(&data, &cfg).unwrap()));
+    let mut hnn = Hnn::new(2, &[200, 200], 0).unwrap();
+    g.bench_function("hnn", |b| b.iter(|| hnn.fit(&data, &cfg).unwrap()));
+    let mut dissipative = DissipativeHnn::new(2, &[200, 200], 0).unwrap();
+    g.bench_function("dissipative_hnn", |b| b.iter(|| dissipative.fit(&data, &cfg).unwrap()));
+    let mut lnn = Lnn::new(2, &[200, 200], true, 0).unwrap();
+    g.bench_function("lnn", |b| b.iter(|| lnn.fit(&data, &cfg).unwrap()));
+    let mut sympnet = LaSympNet::<f64, Cpu>::new(&Cpu::default(), 1, 8, 4, Activation::Sigmoid, 0).unwrap();
+    g.bench_function("la_sympnet_f64_8x4", |b| {
+        b.iter(|| train(&mut sympnet, &data, &FlowMapLoss, &cfg).unwrap())
+    });
+    g.finish();
+}
+
+fn rollouts(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cpu_dynamics_rollout_hnn_200x200");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_millis(500));
+    let hnn = Hnn::new(2, &[200, 200], 0).unwrap();
+    let y0 = Array2::from_shape_fn((15, 2), |(i, j)| 0.2 + 0.05 * i as f64 + 0.1 * j as f64);
+    let times: Vec<f64> = (0..100).map(|k| 20.0 * k as f64 / 99.0).collect();
+    let solver = Adaptive::new(AdaptiveMethod::Dop853)
+        .rtol(1e-6)
+        .atol(1e-6)
+        .build()
+        .unwrap();
+    g.throughput(Throughput::Elements(15));
+    g.bench_function("15 trajectories, t in [0, 20], DOP853 rtol 1e-6", |b| {
+        b.iter(|| {
+            solver
+                .solve(
+                    &LearnedField(&hnn as &dyn DynamicsModel),
+                    0.0,
+                    20.0,
+                    y0.view(),
+                    Output::Times(&times),
+                    &mut [],
+                )
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, training_steps, rollouts);
