@@ -17,6 +17,7 @@
 
 mod error;
 pub mod models;
+pub mod neural_ode;
 pub mod rollout;
 pub mod sympnet;
 
