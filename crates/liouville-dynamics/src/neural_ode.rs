@@ -240,6 +240,9 @@ fn surrogate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     Ok(tp.finish(total) + E::of(loss - inner))
 }
 
+/// (x, a) of the backward solve.
+type StateAndAdjoint<E, D> = (Matrix<E, D>, Matrix<E, D>);
+
 /// The backward adjoint solve of one batch.
 struct AdjointSolve<'a, E: Real, D: Device<E>> {
     net: &'a Mlp<E, D>,
@@ -283,12 +286,7 @@ impl<'a, E: Real, D: Device<E>> AdjointSolve<'a, E, D> {
 
     /// One RK4 step of the reversed augmented system (s = -t):
     /// dx/ds = -f, da/ds = (∂f/∂x)ᵀa, dg/ds = (∂f/∂θ)ᵀa.
-    fn step(
-        &self,
-        x: &Matrix<E, D>,
-        a: &Matrix<E, D>,
-        g: &mut [Vec<E>],
-    ) -> Result<(Matrix<E, D>, Matrix<E, D>), TensorError> {
+    fn step(&self, x: &Matrix<E, D>, a: &Matrix<E, D>, g: &mut [Vec<E>]) -> Result<StateAndAdjoint<E, D>, TensorError> {
         let h = self.h;
         let shift = |base: &Matrix<E, D>, k: &Matrix<E, D>, c: f64| base.clone() + k.clone() * E::of(c);
         let v1 = self.vjp(x, a)?;
@@ -303,7 +301,7 @@ impl<'a, E: Real, D: Device<E>> AdjointSolve<'a, E, D> {
         for (i, acc) in g.iter_mut().enumerate() {
             for (j, gj) in acc.iter_mut().enumerate() {
                 let s = v1.params[i][j] + E::of(2.0) * (v2.params[i][j] + v3.params[i][j]) + v4.params[i][j];
-                *gj = *gj + E::of(h / 6.0) * s;
+                *gj += E::of(h / 6.0) * s;
             }
         }
         Ok((x_next, a_next))
