@@ -10,8 +10,9 @@ use liouville_tensor::train::{Loss, TrainConfig};
 use liouville_tensor::{Activation, Init, Mlp};
 
 type Net = Mlp<f64, Cpu>;
+type Batch = Tensor<(usize, usize), f64, Cpu>;
 
-fn problem() -> (Net, Tensor<(usize, usize), f64, Cpu>, Tensor<(usize, usize), f64, Cpu>) {
+fn problem() -> (Net, Batch, Batch) {
     let dev = Cpu::default();
     let net = Mlp::new(&dev, &[2, 12, 12, 2], Activation::Tanh, Init::Orthogonal, 7).unwrap();
     let x: Vec<f64> = (0..6)
