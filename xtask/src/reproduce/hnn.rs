@@ -4,9 +4,9 @@
 //! plots (phase portraits; energy against time for ground truth, baseline and HNN).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Instant;
 
+use super::{ReproduceArgs, fmt, mean_se};
 use liouville::plot::{Series, log_y_chart};
 use liouville_dynamics::models::{Baseline, DynamicsModel, Hnn, examples};
 use liouville_dynamics::rollout::LearnedField;
@@ -20,35 +20,6 @@ use liouville_sim::systems::pendulum::Pendulum;
 use liouville_tensor::optim::Optimizer;
 use liouville_tensor::train::TrainConfig;
 use ndarray::{Array2, Axis};
-
-/// Options of `cargo xtask reproduce`.
-#[derive(clap::Args)]
-pub struct ReproduceArgs {
-    /// Which paper.
-    #[arg(value_enum)]
-    paper: Paper,
-    /// Seeds (independent datasets and initialisations).
-    #[arg(long, default_value_t = 5)]
-    seeds: u64,
-    /// Training steps for mass-spring and pendulum (paper: 2000).
-    #[arg(long, default_value_t = 2000)]
-    steps: usize,
-    /// Training steps for two-body (paper: 10,000).
-    #[arg(long, default_value_t = 10_000)]
-    two_body_steps: usize,
-    /// Skip the two-body task.
-    #[arg(long)]
-    no_two_body: bool,
-    /// Output folder for the report and plots.
-    #[arg(long, default_value = "docs/results")]
-    out: PathBuf,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Paper {
-    /// Hamiltonian neural networks (Greydanus, Dzamba, Yosinski 2019).
-    Hnn,
-}
 
 /// One task of the paper.
 struct Task {
@@ -212,25 +183,8 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
     })
 }
 
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let se = if v.len() > 1 {
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt()
-    } else {
-        f64::NAN
-    };
-    (m, se)
-}
-
-fn fmt(v: &[f64]) -> String {
-    let (m, se) = mean_se(v);
-    format!("{m:.3e} ± {se:.1e}")
-}
-
 /// Runs the reproduction.
 pub fn run(args: &ReproduceArgs) -> Result<(), String> {
-    let Paper::Hnn = args.paper;
     let mut tasks = vec![
         Task {
             name: "mass-spring",

@@ -1,0 +1,341 @@
+//! `cargo xtask reproduce lnn`: Cranmer et al.'s double pendulum (m = l = 1, g = 9.8). A
+//! Lagrangian neural network and an MLP baseline learn (q, q̇) → (q̇, q̈) from exact
+//! accelerations; each is rolled out from 40 fresh initial conditions to t = 100, and the score
+//! is |E(100) − E(0)| / 29.4 with the true energy (paper: LNN ≈ 0.4 %, baseline ≈ 8 %).
+//! Training is split into stages, each followed by the evaluation, so the report shows the error
+//! against training budget. Writes `docs/results/lnn.md` and PNG plots.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use liouville::plot::{Series, log_y_chart};
+use liouville_dynamics::models::{Baseline, DynamicsModel, Lnn};
+use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
+use liouville_integrate::{Stepper, VectorField};
+use liouville_sim::dataset::{DatasetSpec, Shard, SystemSpec, generate};
+use liouville_sim::systems::double_pendulum::DoublePendulum;
+use liouville_tensor::optim::{Optimizer, Schedule};
+use liouville_tensor::train::{Examples, TrainConfig};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+
+use super::{ReproduceArgs, fmt, mean_se};
+
+/// Rollout horizon and step, as in the paper's evaluation.
+const T_END: f64 = 100.0;
+const DT: f64 = 0.01;
+/// Initial conditions in the evaluation.
+const STARTS: usize = 40;
+/// A state component beyond this has blown up; the row is frozen and counted as diverged.
+const BLOWUP: f64 = 1e3;
+
+/// (q₁, q₂) into (−π, π]: the Lagrangian is periodic in the angles, the networks are not.
+fn wrap(angle: f64) -> f64 {
+    let two_pi = std::f64::consts::TAU;
+    angle - two_pi * ((angle + std::f64::consts::PI) / two_pi).floor()
+}
+
+/// The (wrapped q, q̇) → (q̇, q̈) examples of every sample of the chosen trajectories.
+fn lagrangian_examples(ds: &liouville_sim::dataset::Dataset, pendulum: &DoublePendulum, rows: &[usize]) -> Examples {
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for &k in rows {
+        for s in ds.states.index_axis(Axis(0), k).rows() {
+            let v = pendulum.velocities([s[0], s[1], s[2], s[3]]);
+            let a = pendulum.accelerations([s[0], s[1], v[0], v[1]]);
+            x.extend([wrap(s[0]), wrap(s[1]), v[0], v[1]]);
+            y.extend([v[0], v[1], a[0], a[1]]);
+        }
+    }
+    Examples::new(x, 4, y, 4).expect("finite simulated data")
+}
+
+/// A learned field on (q, q̇) with wrapped angles, frozen (zero derivative) on rows that blew up.
+struct Guarded<'a>(&'a dyn DynamicsModel);
+
+impl Clone for Guarded<'_> {
+    fn clone(&self) -> Self {
+        Self(self.0)
+    }
+}
+
+impl VectorField for Guarded<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn eval(&self, _t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+        let mut x = y.to_owned();
+        x.column_mut(0).mapv_inplace(wrap);
+        x.column_mut(1).mapv_inplace(wrap);
+        let blown = |r: ndarray::ArrayView1<'_, f64>| r.iter().any(|v| !v.is_finite() || v.abs() > BLOWUP);
+        for mut r in x.rows_mut() {
+            if blown(r.view()) {
+                r.fill(0.0);
+            }
+        }
+        match self.0.field(x.view()) {
+            Ok(f) => dy.assign(&f),
+            Err(_) => dy.fill(0.0),
+        }
+        for (r, mut d) in y.rows().into_iter().zip(dy.rows_mut()) {
+            if blown(r) || blown(d.view()) {
+                d.fill(0.0);
+            }
+        }
+    }
+}
+
+/// Relative energy errors |E(t) − E(0)| / scale on a grid of recorded times, per start.
+struct Rollout {
+    times: Vec<f64>,
+    /// `[time][start]`.
+    errors: Vec<Vec<f64>>,
+    diverged: usize,
+}
+
+fn rollout(model: &dyn DynamicsModel, pendulum: &DoublePendulum, starts: &Array2<f64>) -> Rollout {
+    let scale = pendulum.potential_scale();
+    let energy = |y: ArrayView2<'_, f64>| -> Vec<f64> {
+        y.rows()
+            .into_iter()
+            .map(|r| pendulum.energy_from_velocities([r[0], r[1], r[2], r[3]]))
+            .collect()
+    };
+    let e0 = energy(starts.view());
+    let mut y = starts.clone();
+    let mut stepper = ExplicitRk::new(Guarded(model), ExplicitMethod::Rk4);
+    let steps = (T_END / DT).round() as usize;
+    let record = steps / 100;
+    let (mut times, mut errors) = (vec![0.0], vec![vec![0.0; starts.nrows()]]);
+    for k in 1..=steps {
+        stepper.step(k as f64 * DT, DT, y.view_mut()).expect("RK4 on a finite batch");
+        if k % record == 0 {
+            times.push(k as f64 * DT);
+            errors.push(
+                energy(y.view())
+                    .iter()
+                    .zip(&e0)
+                    .map(|(e, e0)| if e.is_finite() { (e - e0).abs() / scale } else { f64::INFINITY })
+                    .collect(),
+            );
+        }
+    }
+    let diverged = y
+        .rows()
+        .into_iter()
+        .filter(|r| r.iter().any(|v| !v.is_finite() || v.abs() > BLOWUP))
+        .count();
+    Rollout {
+        times,
+        errors,
+        diverged,
+    }
+}
+
+/// Test mean squared error of the predicted accelerations.
+fn acceleration_mse(model: &dyn DynamicsModel, test: &Examples) -> f64 {
+    let x = Array2::from_shape_vec((test.rows(), 4), test.inputs.clone()).expect("rows");
+    let y = Array2::from_shape_vec((test.rows(), 4), test.targets.clone()).expect("rows");
+    match model.field(x.view()) {
+        Ok(f) => {
+            let d = &f.slice(ndarray::s![.., 2..]) - &y.slice(ndarray::s![.., 2..]);
+            d.mapv(|v| v * v).mean().unwrap_or(f64::NAN)
+        }
+        Err(_) => f64::NAN,
+    }
+}
+
+struct Stage {
+    steps: usize,
+    seconds: [f64; 2],
+    test_mse: [f64; 2],
+    final_errors: [Vec<f64>; 2],
+    diverged: [usize; 2],
+}
+
+/// Runs the reproduction.
+pub fn run(args: &ReproduceArgs) -> Result<(), String> {
+    let stages = args.lnn_stages.max(1);
+    let per_stage = (args.lnn_steps / stages).max(1);
+    let pendulum = DoublePendulum::lnn_paper();
+    let start = Instant::now();
+    let spec = DatasetSpec::new(SystemSpec::lnn_double_pendulum(), 600, 100, 10.0)
+        .noise(0.0)
+        .test_fraction(0.1)
+        .seed(0);
+    let ds = generate(&spec, Shard::whole(), true).map_err(|e| e.to_string())?;
+    let train = lagrangian_examples(&ds, &pendulum, &ds.train_indices());
+    let test = lagrangian_examples(&ds, &pendulum, &ds.test_indices());
+    // Fresh starts from the training distribution (angles U[−π/2, π/2], at rest), another seed.
+    let eval = generate(
+        &DatasetSpec::new(SystemSpec::lnn_double_pendulum(), STARTS, 2, 1.0).seed(0xE7A1),
+        Shard::whole(),
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    let starts = eval.initial_conditions.clone();
+    eprintln!(
+        "lnn: {} training and {} test states, {} starts ({:.0} s)",
+        train.rows(),
+        test.rows(),
+        starts.nrows(),
+        start.elapsed().as_secs_f64()
+    );
+    let hidden = [args.lnn_width; 3];
+    let mut lnn = Lnn::new(4, &hidden, true, 0).map_err(|e| e.to_string())?;
+    let mut base = Baseline::new(4, &hidden, 0).map_err(|e| e.to_string())?;
+    let mut results: Vec<Stage> = Vec::new();
+    let mut seconds = [0.0; 2];
+    let mut last_rollouts: Option<[Rollout; 2]> = None;
+    for stage in 0..stages {
+        let cfg = TrainConfig {
+            steps: per_stage,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            optimizer: Optimizer::adam(0.0),
+            schedule: Schedule::Cosine {
+                warmup: 0,
+                total: per_stage,
+                min_factor: 0.01,
+            },
+            eval_every: per_stage,
+            seed: stage as u64,
+            progress: true,
+            ..TrainConfig::default()
+        };
+        for (i, model) in [&mut lnn as &mut dyn DynamicsModel, &mut base].into_iter().enumerate() {
+            let t0 = Instant::now();
+            model.fit(&train, &cfg).map_err(|e| e.to_string())?;
+            seconds[i] += t0.elapsed().as_secs_f64();
+        }
+        let t0 = Instant::now();
+        let rl = rollout(&lnn, &pendulum, &starts);
+        let rb = rollout(&base, &pendulum, &starts);
+        let last = |r: &Rollout| r.errors.last().expect("recorded").clone();
+        results.push(Stage {
+            steps: per_stage * (stage + 1),
+            seconds,
+            test_mse: [acceleration_mse(&lnn, &test), acceleration_mse(&base, &test)],
+            final_errors: [last(&rl), last(&rb)],
+            diverged: [rl.diverged, rb.diverged],
+        });
+        let s = results.last().expect("pushed");
+        eprintln!(
+            "lnn: stage {}/{stages} ({} steps): LNN {} , baseline {} (rollouts {:.0} s, total {:.0} s)",
+            stage + 1,
+            s.steps,
+            fmt(&s.final_errors[0]),
+            fmt(&s.final_errors[1]),
+            t0.elapsed().as_secs_f64(),
+            start.elapsed().as_secs_f64()
+        );
+        last_rollouts = Some([rl, rb]);
+    }
+    let [rl, rb] = last_rollouts.expect("at least one stage");
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+
+    // Plots: mean relative energy error against time; final error against training budget.
+    let mean_curve = |r: &Rollout| -> Vec<(f64, f64)> {
+        r.times
+            .iter()
+            .zip(&r.errors)
+            .skip(1)
+            .map(|(&t, e)| (t, mean_se(e).0.max(1e-12)))
+            .collect()
+    };
+    let (cl, cb) = (mean_curve(&rl), mean_curve(&rb));
+    log_y_chart(
+        &args.out.join("lnn_energy_error.png"),
+        "double pendulum: mean |E(t) − E(0)| / 29.4 over 40 starts",
+        "t",
+        "relative energy error",
+        &[
+            Series {
+                label: "LNN",
+                points: &cl,
+            },
+            Series {
+                label: "baseline",
+                points: &cb,
+            },
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    let budget = |i: usize| -> Vec<(f64, f64)> {
+        results
+            .iter()
+            .map(|s| (s.steps as f64, mean_se(&s.final_errors[i]).0.max(1e-12)))
+            .collect()
+    };
+    let (bl, bb) = (budget(0), budget(1));
+    log_y_chart(
+        &args.out.join("lnn_budget.png"),
+        "double pendulum: energy error at t = 100 against training steps",
+        "training steps",
+        "relative energy error at t = 100",
+        &[
+            Series {
+                label: "LNN",
+                points: &bl,
+            },
+            Series {
+                label: "baseline",
+                points: &bb,
+            },
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+
+    let mut report = String::new();
+    writeln!(report, "# Lagrangian neural networks: reproduction\n").ok();
+    writeln!(
+        report,
+        "Generated by `cargo xtask reproduce lnn --lnn-steps {} --lnn-stages {} --lnn-width {}` in {:.0} s on this machine; do not edit by hand.\n",
+        args.lnn_steps,
+        stages,
+        args.lnn_width,
+        start.elapsed().as_secs_f64()
+    )
+    .ok();
+    writeln!(report, "Double pendulum, m = l = 1, g = 9.8. Training data: {} states (540 trajectories from angles U[−π/2, π/2] at rest, 100 samples over t ∈ [0, 10]) with exact (q̇, q̈); angles wrapped into (−π, π]. Models: 4 → {w} → {w} → {w} → (1 for the LNN, softplus, with the kinetic prior ½|q̇|²; 4 for the baseline, tanh), Adam lr 1e-3 with a cosine decay restarted each stage, batch 256, f32. Evaluation: {STARTS} fresh starts, RK4 with dt = {DT} to t = {T_END}, score |E(100) − E(0)| / 29.4 with the true energy (Cranmer et al.'s protocol; paper: LNN 0.426 %, baseline ≈ 8 %). Mean ± standard error over the starts.\n", train.rows(), w = args.lnn_width).ok();
+    writeln!(
+        report,
+        "| training steps | LNN energy error | baseline energy error | LNN q̈ test MSE | baseline q̈ test MSE | diverged (LNN / baseline) | training time LNN / baseline |"
+    )
+    .ok();
+    writeln!(report, "|---|---|---|---|---|---|---|").ok();
+    for s in &results {
+        writeln!(
+            report,
+            "| {} | {} | {} | {:.2e} | {:.2e} | {} / {} | {:.0} s / {:.0} s |",
+            s.steps,
+            fmt(&s.final_errors[0]),
+            fmt(&s.final_errors[1]),
+            s.test_mse[0],
+            s.test_mse[1],
+            s.diverged[0],
+            s.diverged[1],
+            s.seconds[0],
+            s.seconds[1]
+        )
+        .ok();
+    }
+    let best = results
+        .iter()
+        .map(|s| mean_se(&s.final_errors[0]).0)
+        .fold(f64::INFINITY, f64::min);
+    let fin = results.last().expect("stages");
+    let (ml, mb) = (mean_se(&fin.final_errors[0]).0, mean_se(&fin.final_errors[1]).0);
+    writeln!(
+        report,
+        "\nAt the full budget the LNN's mean relative energy error at t = 100 is {:.2} % (best over the budgets {:.2} %; target < 1 %, paper 0.43 %), the baseline's {:.2} % ({:.0}× the LNN's).\n",
+        100.0 * ml,
+        100.0 * best,
+        100.0 * mb,
+        mb / ml
+    )
+    .ok();
+    writeln!(report, "Plots: `lnn_energy_error.png` (mean error against time, full budget) and `lnn_budget.png` (error at t = 100 against training steps) beside this file.").ok();
+    liouville_sim::dataset::container::write_atomic(&args.out.join("lnn.md"), report.as_bytes())
+        .map_err(|e| e.to_string())?;
+    println!("{report}");
+    Ok(())
+}
