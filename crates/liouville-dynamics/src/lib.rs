@@ -15,6 +15,8 @@
 //! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.
 //! DeLaN, symplectic RNNs and neural ODEs follow in later work.
 
+pub mod catalog;
+pub mod coordinates;
 mod error;
 pub mod models;
 pub mod neural_ode;

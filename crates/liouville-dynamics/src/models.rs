@@ -275,7 +275,18 @@ impl DynamicsModel for DissipativeHnn {
         Ok(train(self, data, &DissipativeLoss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(self, path, &[("model", "dissipative_hnn".into())])?)
+        let widths = self
+            .h
+            .widths()
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(checkpoint::save(
+            self,
+            path,
+            &[("model", "dissipative_hnn".into()), ("widths", widths)],
+        )?)
     }
 }
 
@@ -367,6 +378,13 @@ impl DynamicsModel for Lnn {
         Ok(train(&mut self.l, data, &LagrangianLoss(self.kinetic_prior), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(&self.l, path, &[("model", "lnn".into())])?)
+        Ok(checkpoint::save(
+            &self.l,
+            path,
+            &[
+                ("model", "lnn".into()),
+                ("kinetic_prior", self.kinetic_prior.to_string()),
+            ],
+        )?)
     }
 }

@@ -234,6 +234,16 @@ fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path
     Ok(())
 }
 
+/// The `liouville` metadata of a checkpoint file (format and dtype checked), without loading
+/// its tensors: which model it holds, its architecture and training step.
+pub fn metadata<E: Real>(path: &Path) -> Result<HashMap<String, String>, TensorError> {
+    let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_fields::<E>(&bytes, path)
+}
+
 /// Loads an MLP checkpoint written by [`save`].
 pub fn load<E: Real, D: Device<E>>(device: &D, path: &Path) -> Result<Loaded<E, D>, TensorError> {
     let bytes = std::fs::read(path).map_err(|source| TensorError::Io {

@@ -20,5 +20,7 @@ pub use liouville_integrate as integrate;
 pub use liouville_sim as sim;
 pub use liouville_tensor as tensor;
 
+pub mod commands;
+pub mod demo;
 pub mod plot;
 pub mod showcase;

@@ -1,21 +1,25 @@
-//! The `liouville` command-line tool. Without arguments it runs the main job.
+//! The `liouville` command-line tool. Without arguments it runs the flagship demo: pendulum data,
+//! an HNN and the baseline trained, rolled out, scored and plotted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use liouville::commands::{self, GenArgs, PlotArgs, RolloutArgs, TrainArgs};
+use liouville::demo::{self, Demo};
 use liouville::showcase::{self, KeplerShowcase};
 
 #[derive(Parser)]
 #[command(
     name = "liouville",
     version,
-    about = "Physics-informed machine learning: simulate, learn, sample"
+    about = "Physics-informed machine learning: simulate, learn, roll out, plot",
+    long_about = "Physics-informed machine learning: simulate, learn, roll out, plot.\n\nWithout a subcommand: the flagship demo (pendulum data, an HNN and the MLP baseline trained, rolled out, scored, plotted into --out)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Directory for plots and reports.
+    /// Directory for the demo's and the integrators' plots.
     #[arg(long, global = true, default_value = "out")]
     out: PathBuf,
     /// No progress bars.
@@ -25,8 +29,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The flagship demo (the default): HNN against the baseline on the pendulum.
+    Demo {
+        /// Training steps per model.
+        #[arg(long, default_value_t = 2000)]
+        steps: usize,
+        /// Rollout horizon.
+        #[arg(long, default_value_t = 20.0)]
+        t_end: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Generate a dataset of any system.
+    Gen(GenArgs),
+    /// Train a dynamics model on a dataset.
+    Train(TrainArgs),
+    /// Roll a trained model out through DOP853 to CSV.
+    Rollout(RolloutArgs),
+    /// Plot CSV columns (e.g. a rollout) to PNG or SVG.
+    Plot(PlotArgs),
     /// Every integrator on the Kepler problem: energy, angular momentum and position errors,
-    /// work, and an energy-error plot (the default job).
+    /// work, and an energy-error plot.
     Integrators {
         /// Orbital eccentricity in [0, 1).
         #[arg(long, default_value_t = 0.6)]
@@ -43,34 +67,76 @@ enum Command {
     },
 }
 
+fn run_demo(cfg: Demo, out: &std::path::Path) -> Result<String, String> {
+    if cfg.steps == 0 || !(cfg.t_end.is_finite() && cfg.t_end > 0.0) {
+        return Err("steps and t_end must be positive".into());
+    }
+    let report = demo::run(&cfg, out)?;
+    let mut s = demo::table(&cfg, &report);
+    for p in &report.plots {
+        s.push_str(&format!("wrote {}\n", p.display()));
+    }
+    s.push_str(&format!("done in {:.0} s", report.seconds));
+    Ok(s)
+}
+
+fn run_integrators(cfg: KeplerShowcase, out: &std::path::Path, quiet: bool) -> Result<String, String> {
+    if !((0.0..1.0).contains(&cfg.eccentricity) && cfg.periods.is_finite() && cfg.periods > 0.0) {
+        return Err("eccentricity must be in [0, 1) and periods positive".into());
+    }
+    let results = showcase::run_all(&cfg, quiet);
+    let mut s = showcase::table(&cfg, &results);
+    for p in showcase::plot(out, &results).map_err(|e| e.to_string())? {
+        s.push_str(&format!("wrote {}\n", p.display()));
+    }
+    Ok(s)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cfg = match cli.command {
-        None => KeplerShowcase::default(),
+    let progress = !cli.quiet;
+    let result = match cli.command {
+        None => run_demo(
+            Demo {
+                progress,
+                ..Demo::default()
+            },
+            &cli.out,
+        ),
+        Some(Command::Demo { steps, t_end, seed }) => run_demo(
+            Demo {
+                steps,
+                t_end,
+                seed,
+                progress,
+                ..Demo::default()
+            },
+            &cli.out,
+        ),
+        Some(Command::Gen(args)) => commands::gen_data(&args, progress),
+        Some(Command::Train(args)) => commands::train(&args, progress),
+        Some(Command::Rollout(args)) => commands::rollout(&args),
+        Some(Command::Plot(args)) => commands::plot(&args),
         Some(Command::Integrators {
             eccentricity,
             periods,
             dt,
             tolerance,
-        }) => KeplerShowcase {
-            eccentricity,
-            periods,
-            dt,
-            tolerance,
-            ..KeplerShowcase::default()
-        },
+        }) => run_integrators(
+            KeplerShowcase {
+                eccentricity,
+                periods,
+                dt,
+                tolerance,
+                ..KeplerShowcase::default()
+            },
+            &cli.out,
+            cli.quiet,
+        ),
     };
-    if !((0.0..1.0).contains(&cfg.eccentricity) && cfg.periods.is_finite() && cfg.periods > 0.0) {
-        eprintln!("error: eccentricity must be in [0, 1) and periods positive");
-        return ExitCode::from(2);
-    }
-    let results = showcase::run_all(&cfg, cli.quiet);
-    print!("{}", showcase::table(&cfg, &results));
-    match showcase::plot(&cli.out, &results) {
-        Ok(paths) => {
-            for p in paths {
-                println!("wrote {}", p.display());
-            }
+    match result {
+        Ok(s) => {
+            println!("{s}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -106,14 +106,22 @@ fn rollout(model: &dyn DynamicsModel, pendulum: &DoublePendulum, starts: &Array2
     let record = steps / 100;
     let (mut times, mut errors) = (vec![0.0], vec![vec![0.0; starts.nrows()]]);
     for k in 1..=steps {
-        stepper.step(k as f64 * DT, DT, y.view_mut()).expect("RK4 on a finite batch");
+        stepper
+            .step(k as f64 * DT, DT, y.view_mut())
+            .expect("RK4 on a finite batch");
         if k % record == 0 {
             times.push(k as f64 * DT);
             errors.push(
                 energy(y.view())
                     .iter()
                     .zip(&e0)
-                    .map(|(e, e0)| if e.is_finite() { (e - e0).abs() / scale } else { f64::INFINITY })
+                    .map(|(e, e0)| {
+                        if e.is_finite() {
+                            (e - e0).abs() / scale
+                        } else {
+                            f64::INFINITY
+                        }
+                    })
                     .collect(),
             );
         }

@@ -254,3 +254,82 @@ impl DatasetSpec {
         }
     }
 }
+
+impl DatasetSpec {
+    /// Names accepted by [`DatasetSpec::standard`].
+    pub const STANDARD_NAMES: [&'static str; 10] = [
+        "mass_spring",
+        "pendulum",
+        "two_body",
+        "three_body",
+        "double_pendulum",
+        "driven_pendulum",
+        "nri_springs",
+        "lorenz",
+        "seir",
+        "ising",
+    ];
+
+    /// The standard settings of a named system (those of the papers that use it), seeded;
+    /// `None` for an unknown name and for `ising` (see [`crate::dataset::IsingSpec`]).
+    pub fn standard(name: &str, seed: u64) -> Option<DatasetSpec> {
+        let spec = |system, n, samples, t_end, noise, test| {
+            DatasetSpec::new(system, n, samples, t_end)
+                .noise(noise)
+                .test_fraction(test)
+                .seed(seed)
+        };
+        Some(match name {
+            // Greydanus et al.: 50 trajectories split 25/25, 30 points over [0, 3], σ = 0.1.
+            "mass_spring" => spec(SystemSpec::hnn_mass_spring(), 50, 30, 3.0, 0.1, 0.5),
+            // 45 points over [0, 3], σ = 0.1.
+            "pendulum" => spec(SystemSpec::hnn_pendulum(), 50, 45, 3.0, 0.1, 0.5),
+            // 1000 near-circular orbits, 50 steps over [0, 20], 80/20 split.
+            "two_body" => spec(SystemSpec::hnn_two_body(), 1000, 50, 20.0, 0.0, 0.2),
+            "three_body" => spec(SystemSpec::hnn_three_body(), 1000, 50, 5.0, 0.0, 0.2),
+            "double_pendulum" => spec(SystemSpec::lnn_double_pendulum(), 200, 101, 10.0, 0.0, 0.2),
+            "driven_pendulum" => spec(
+                SystemSpec::DrivenPendulum {
+                    mass: 1.0,
+                    length: 1.0,
+                    gravity: 9.8,
+                    damping: 0.1,
+                    amplitude: 1.2,
+                    frequency: 2.0 / 3.0,
+                },
+                100,
+                201,
+                20.0,
+                0.0,
+                0.2,
+            ),
+            // NRI: 5 balls, dt = 0.001, recorded every 100 steps, 49 recordings.
+            "nri_springs" => spec(SystemSpec::nri_springs(), 1000, 49, 4.9, 0.0, 0.2),
+            "lorenz" => spec(
+                SystemSpec::Lorenz {
+                    sigma: 10.0,
+                    rho: 28.0,
+                    beta: 8.0 / 3.0,
+                },
+                100,
+                1001,
+                10.0,
+                0.0,
+                0.2,
+            ),
+            "seir" => spec(
+                SystemSpec::Seir {
+                    beta: 0.5,
+                    sigma: 0.2,
+                    gamma: 0.1,
+                },
+                100,
+                201,
+                200.0,
+                0.0,
+                0.2,
+            ),
+            _ => return None,
+        })
+    }
+}

@@ -78,7 +78,8 @@ impl DoublePendulum {
                 - m2 * g * math::sin(q1 - 2.0 * q2)
                 - 2.0 * sin_d * m2 * (v2 * v2 * l2 + v1 * v1 * l1 * cos_d))
                 / (l1 * d),
-            2.0 * sin_d * (v1 * v1 * l1 * (m1 + m2) + g * (m1 + m2) * math::cos(q1) + v2 * v2 * l2 * m2 * cos_d) / (l2 * d),
+            2.0 * sin_d * (v1 * v1 * l1 * (m1 + m2) + g * (m1 + m2) * math::cos(q1) + v2 * v2 * l2 * m2 * cos_d)
+                / (l2 * d),
         ]
     }
 

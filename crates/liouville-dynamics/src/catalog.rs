@@ -1,0 +1,174 @@
+//! Every trainable dynamics model by name: build one, pick its training examples from a dataset,
+//! and load any checkpoint back (the model kind is recorded in the checkpoint). The CLI and the
+//! reproductions go through here.
+
+use std::path::Path;
+
+use liouville_sim::dataset::Dataset;
+use liouville_tensor::checkpoint;
+use liouville_tensor::train::Examples;
+
+use crate::DynamicsError;
+use crate::coordinates::lagrangian_examples;
+use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples};
+use crate::neural_ode::{NeuralOde, OdeGradient, windows};
+
+/// The model families that train on datasets and roll out as vector fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// MLP vector field.
+    Baseline,
+    /// Hamiltonian neural network.
+    Hnn,
+    /// Learned H with learned PSD damping.
+    DissipativeHnn,
+    /// Lagrangian neural network (on (q, q̇)).
+    Lnn,
+    /// Neural ODE trained through RK4 on trajectory windows.
+    NeuralOde,
+}
+
+/// Options some kinds need; the defaults suit the HNN paper's tasks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelOptions {
+    /// LNN: add ½|q̇|² to the learned L.
+    pub kinetic_prior: bool,
+    /// Neural ODE: observations per training window.
+    pub horizon: usize,
+    /// Neural ODE: RK4 steps between observations.
+    pub substeps: usize,
+    /// Neural ODE: backprop or adjoint.
+    pub gradient: OdeGradient,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        Self {
+            kinetic_prior: true,
+            horizon: 4,
+            substeps: 2,
+            gradient: OdeGradient::Adjoint,
+        }
+    }
+}
+
+impl ModelKind {
+    /// Every kind.
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Baseline,
+        ModelKind::Hnn,
+        ModelKind::DissipativeHnn,
+        ModelKind::Lnn,
+        ModelKind::NeuralOde,
+    ];
+
+    /// The name used on the command line and in checkpoints.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Baseline => "baseline",
+            ModelKind::Hnn => "hnn",
+            ModelKind::DissipativeHnn => "dissipative_hnn",
+            ModelKind::Lnn => "lnn",
+            ModelKind::NeuralOde => "neural_ode",
+        }
+    }
+
+    /// The kind called `name` (`-` and `_` are interchangeable).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.replace('-', "_");
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the model works in velocity coordinates (q, q̇) rather than (q, p).
+    pub fn lagrangian(self) -> bool {
+        self == ModelKind::Lnn
+    }
+
+    /// A fresh model for states of `dim` columns with the given hidden widths.
+    pub fn build(
+        self,
+        ds: &Dataset,
+        hidden: &[usize],
+        options: &ModelOptions,
+        seed: u64,
+    ) -> Result<Box<dyn DynamicsModel>, DynamicsError> {
+        let dim = ds.states.shape()[2];
+        Ok(match self {
+            ModelKind::Baseline => Box::new(Baseline::new(dim, hidden, seed)?),
+            ModelKind::Hnn => Box::new(Hnn::new(dim, hidden, seed)?),
+            ModelKind::DissipativeHnn => Box::new(DissipativeHnn::new(dim, hidden, seed)?),
+            ModelKind::Lnn => Box::new(Lnn::new(dim, hidden, options.kinetic_prior, seed)?),
+            ModelKind::NeuralOde => {
+                let interval = sample_interval(ds)?;
+                Box::new(NeuralOde::new(
+                    dim,
+                    hidden,
+                    interval,
+                    options.substeps,
+                    options.gradient,
+                    seed,
+                )?)
+            }
+        })
+    }
+
+    /// The training examples of the chosen trajectories for this kind: (state, ẋ) pairs,
+    /// (q, q̇) → (q̇, q̈) pairs for Lagrangian models, trajectory windows for neural ODEs.
+    pub fn examples(
+        self,
+        ds: &Dataset,
+        trajectories: &[usize],
+        options: &ModelOptions,
+    ) -> Result<Examples, DynamicsError> {
+        match self {
+            ModelKind::Lnn => lagrangian_examples(ds, trajectories),
+            ModelKind::NeuralOde => windows(ds, trajectories, options.horizon),
+            _ => examples(ds, trajectories),
+        }
+    }
+}
+
+/// The (uniform) spacing of a dataset's sample times.
+fn sample_interval(ds: &Dataset) -> Result<f64, DynamicsError> {
+    match ds.times.as_slice() {
+        [t0, t1, ..] if t1 > t0 => Ok(t1 - t0),
+        _ => Err(DynamicsError::ShapeMismatch(
+            "a neural ODE needs at least two sample times".into(),
+        )),
+    }
+}
+
+/// Loads any checkpoint written by a model's `save`, returning its kind too.
+pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), DynamicsError> {
+    let meta = checkpoint::metadata::<f32>(path)?;
+    let bad = |message: String| {
+        DynamicsError::Tensor(liouville_tensor::TensorError::Checkpoint {
+            path: path.to_owned(),
+            message,
+        })
+    };
+    let kind = meta
+        .get("model")
+        .and_then(|m| ModelKind::parse(m))
+        .ok_or_else(|| bad(format!("unknown model kind {:?}", meta.get("model"))))?;
+    let model: Box<dyn DynamicsModel> = match kind {
+        ModelKind::Baseline => Box::new(Baseline::load(path)?),
+        ModelKind::Hnn => Box::new(Hnn::load(path)?),
+        ModelKind::DissipativeHnn => {
+            let widths: Vec<usize> = meta
+                .get("widths")
+                .map(|w| w.split(',').filter_map(|v| v.parse().ok()).collect())
+                .unwrap_or_default();
+            if widths.len() < 2 {
+                return Err(bad("a dissipative HNN checkpoint needs its widths".into()));
+            }
+            Box::new(DissipativeHnn::load(path, widths[0], &widths[1..widths.len() - 1])?)
+        }
+        ModelKind::Lnn => {
+            let prior = meta.get("kinetic_prior").map(|v| v == "true").unwrap_or(true);
+            Box::new(Lnn::load(path, prior)?)
+        }
+        ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
+    };
+    Ok((kind, model))
+}
