@@ -1,0 +1,216 @@
+//! The subcommands end to end on small settings: gen → train (flags and TOML) → rollout → plot,
+//! for a Hamiltonian, a Lagrangian and a neural-ODE model, and typed errors on bad input.
+
+use std::path::{Path, PathBuf};
+
+use liouville::commands::{GenArgs, PlotArgs, RolloutArgs, TrainArgs, gen_data, plot, rollout, train};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("liouville-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn gen_args(system: &str, output: PathBuf) -> GenArgs {
+    GenArgs {
+        system: system.into(),
+        trajectories: Some(12),
+        samples: Some(20),
+        t_end: None,
+        noise: None,
+        test_fraction: Some(0.25),
+        seed: 1,
+        output,
+    }
+}
+
+fn train_args(data: &Path, model: Option<&str>, output: PathBuf) -> TrainArgs {
+    TrainArgs {
+        data: data.to_owned(),
+        model: model.map(str::to_string),
+        hidden: Some(vec![16, 16]),
+        steps: Some(60),
+        batch: Some(64),
+        learning_rate: None,
+        weight_decay: None,
+        seed: None,
+        horizon: None,
+        substeps: None,
+        gradient: None,
+        config: None,
+        metrics: None,
+        output,
+    }
+}
+
+fn rollout_args(model: PathBuf, data: Option<PathBuf>, start: Option<Vec<f64>>, output: PathBuf) -> RolloutArgs {
+    RolloutArgs {
+        model,
+        data,
+        start,
+        starts: 2,
+        t_end: 2.0,
+        points: 21,
+        tolerance: 1e-6,
+        output,
+    }
+}
+
+#[test]
+fn gen_train_rollout_plot_round_trip() {
+    let dir = scratch("round-trip");
+    let data = dir.join("pendulum.lds");
+    let msg = gen_data(&gen_args("pendulum", data.clone()), false).unwrap();
+    assert!(msg.contains("12 trajectories"), "{msg}");
+
+    // Settings from a TOML file; the flag-less fields come from it.
+    let config = dir.join("hnn.toml");
+    std::fs::write(
+        &config,
+        "model = \"hnn\"\nhidden = [8]\nsteps = 40\nlearning_rate = 2e-3\n",
+    )
+    .unwrap();
+    let mut args = train_args(&data, None, dir.join("hnn.safetensors"));
+    args.hidden = None;
+    args.steps = None;
+    args.config = Some(config);
+    args.metrics = Some(dir.join("metrics.jsonl"));
+    let msg = train(&args, false).unwrap();
+    assert!(msg.contains("trained hnn (40 steps)"), "{msg}");
+    assert!(
+        std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .contains("train_loss")
+    );
+
+    let csv = dir.join("hnn.csv");
+    rollout(&rollout_args(
+        dir.join("hnn.safetensors"),
+        Some(data.clone()),
+        None,
+        csv.clone(),
+    ))
+    .unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t,trajectory,q,p"));
+    assert_eq!(lines.count(), 2 * 21);
+
+    let png = dir.join("phase.png");
+    let msg = plot(&PlotArgs {
+        input: csv,
+        x: "q".into(),
+        y: vec!["p".into()],
+        log_y: false,
+        title: "phase".into(),
+        output: png.clone(),
+    })
+    .unwrap();
+    assert!(msg.contains("2 series"), "{msg}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn lagrangian_and_neural_ode_models_train_and_roll_out() {
+    let dir = scratch("models");
+    let data = dir.join("double.lds");
+    gen_data(&gen_args("double_pendulum", data.clone()), false).unwrap();
+    train(&train_args(&data, Some("lnn"), dir.join("lnn.safetensors")), false).unwrap();
+    let csv = dir.join("lnn.csv");
+    rollout(&rollout_args(
+        dir.join("lnn.safetensors"),
+        Some(data.clone()),
+        None,
+        csv.clone(),
+    ))
+    .unwrap();
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("t,trajectory,q0,q1,qdot0,qdot1")
+    );
+
+    let msg = train(
+        &train_args(&data, Some("neural-ode"), dir.join("node.safetensors")),
+        false,
+    )
+    .unwrap();
+    assert!(msg.contains("neural_ode"), "{msg}");
+    let start = Some(vec![0.1, -0.2, 0.0, 0.0]);
+    rollout(&rollout_args(
+        dir.join("node.safetensors"),
+        None,
+        start,
+        dir.join("node.csv"),
+    ))
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let dir = scratch("bad");
+    let data = dir.join("spring.lds");
+    assert!(gen_data(&gen_args("no_such_system", data.clone()), false).is_err());
+    gen_data(&gen_args("mass_spring", data.clone()), false).unwrap();
+    assert!(
+        train(
+            &train_args(&data, Some("no_such_model"), dir.join("m.safetensors")),
+            false
+        )
+        .is_err()
+    );
+    // LNNs need a known Legendre map; two-body has none here.
+    let two_body = dir.join("two_body.lds");
+    let mut g = gen_args("two_body", two_body.clone());
+    g.trajectories = Some(4);
+    gen_data(&g, false).unwrap();
+    assert!(train(&train_args(&two_body, Some("lnn"), dir.join("m.safetensors")), false).is_err());
+    // Unknown TOML keys, corrupt datasets and non-checkpoints are reported.
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "modle = \"hnn\"\n").unwrap();
+    let mut args = train_args(&data, Some("hnn"), dir.join("m.safetensors"));
+    args.config = Some(config);
+    assert!(train(&args, false).unwrap_err().contains("unknown field"));
+    let corrupt = dir.join("corrupt.lds");
+    let mut bytes = std::fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    std::fs::write(&corrupt, bytes).unwrap();
+    assert!(train(&train_args(&corrupt, Some("hnn"), dir.join("m.safetensors")), false).is_err());
+    assert!(
+        rollout(&rollout_args(
+            data.clone(),
+            None,
+            Some(vec![1.0, 0.0]),
+            dir.join("r.csv")
+        ))
+        .is_err()
+    );
+    // A start of the wrong length for the model.
+    train(&train_args(&data, Some("baseline"), dir.join("b.safetensors")), false).unwrap();
+    assert!(
+        rollout(&rollout_args(
+            dir.join("b.safetensors"),
+            None,
+            Some(vec![1.0]),
+            dir.join("r.csv")
+        ))
+        .is_err()
+    );
+    // A CSV with a ragged row.
+    let ragged = dir.join("ragged.csv");
+    std::fs::write(&ragged, "t,q\n0,1\n1\n").unwrap();
+    let p = PlotArgs {
+        input: ragged,
+        x: "t".into(),
+        y: vec![],
+        log_y: false,
+        title: String::new(),
+        output: dir.join("x.png"),
+    };
+    assert!(plot(&p).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
