@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use liouville_dynamics::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn};
+use liouville_dynamics::neural_ode::{NeuralOde, OdeGradient};
 use liouville_dynamics::rollout::LearnedField;
 use liouville_dynamics::sympnet::{FlowMapLoss, LaSympNet};
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
@@ -44,6 +45,23 @@ fn training_steps(c: &mut Criterion) {
     g.bench_function("la_sympnet_f64_8x4", |b| {
         b.iter(|| train(&mut sympnet, &data, &FlowMapLoss, &cfg).unwrap())
     });
+    // Neural ODE: 4 observations per window, 2 RK4 steps between them (32 field evaluations).
+    let x: Vec<f64> = (0..256 * 2).map(|i| (i as f64 * 0.37).sin()).collect();
+    let y: Vec<f64> = x
+        .chunks(2)
+        .flat_map(|c| {
+            (1..=4).flat_map(move |j| {
+                let t = 0.1 * j as f64;
+                [c[0] * t.cos() + c[1] * t.sin(), c[1] * t.cos() - c[0] * t.sin()]
+            })
+        })
+        .collect();
+    let windows = Examples::new(x, 2, y, 8).unwrap();
+    for gradient in [OdeGradient::Backprop, OdeGradient::Adjoint] {
+        let mut ode = NeuralOde::new(2, &[200, 200], 0.1, 2, gradient, 0).unwrap();
+        let name = format!("neural_ode_{gradient:?}_4obs_x_2rk4").to_lowercase();
+        g.bench_function(name, |b| b.iter(|| ode.fit(&windows, &cfg).unwrap()));
+    }
     g.finish();
 }
 

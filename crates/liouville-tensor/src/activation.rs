@@ -31,6 +31,16 @@ impl Activation {
         })
     }
 
+    /// The name [`Activation::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tanh => "tanh",
+            Self::Softplus => "softplus",
+            Self::Sigmoid => "sigmoid",
+            Self::Sin => "sin",
+        }
+    }
+
     /// σ(z).
     pub fn value<S: Shape, E: Real, D: Device<E>, T: Tape<E, D>>(self, z: Tensor<S, E, D, T>) -> Tensor<S, E, D, T> {
         match self {

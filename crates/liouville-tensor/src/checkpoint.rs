@@ -50,12 +50,7 @@ fn from_bytes<E: Real>(b: &[u8]) -> Vec<E> {
 
 /// Checkpoint name of an activation.
 pub(crate) fn activation_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Tanh => "tanh",
-        Activation::Softplus => "softplus",
-        Activation::Sigmoid => "sigmoid",
-        Activation::Sin => "sin",
-    }
+    a.name()
 }
 
 /// The checkpoint bytes of `model`, with `extra` metadata (for example the training step).
