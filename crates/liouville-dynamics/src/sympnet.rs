@@ -293,8 +293,10 @@ impl<E: Real, D: Device<E>> GSympNet<E, D> {
     }
 }
 
-/// Constant column selectors `[2d, d]` for q and p, and placements `[d, 2d]` back.
-fn selectors<E: Real, D: Device<E>>(dev: &D, d: usize) -> ([Matrix<E, D>; 2], [Matrix<E, D>; 2]) {
+/// Constant column selectors `[2d, d]` for q and p (first), and placements `[d, 2d]` back.
+type Selectors<E, D> = ([Matrix<E, D>; 2], [Matrix<E, D>; 2]);
+
+fn selectors<E: Real, D: Device<E>>(dev: &D, d: usize) -> Selectors<E, D> {
     let n = 2 * d;
     let select = |offset: usize| {
         let mut m = vec![E::default(); n * d];
