@@ -36,6 +36,29 @@ pub fn examples(ds: &Dataset, trajectories: &[usize]) -> Result<Examples, Dynami
     Ok(Examples::new(x, dim, y, dim)?)
 }
 
+/// As [`examples`], with the known control signal u(t) appended to every input row
+/// (`[q, p, u(t)]`), for port-Hamiltonian models of driven systems.
+pub fn examples_with_input(
+    ds: &Dataset,
+    trajectories: &[usize],
+    input: impl Fn(f64) -> Vec<f64>,
+) -> Result<Examples, DynamicsError> {
+    let dim = ds.states.len_of(Axis(2));
+    let mut width = dim;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for &k in trajectories {
+        let obs = ds.observations.index_axis(Axis(0), k);
+        for (row, &t) in obs.rows().into_iter().zip(&ds.times) {
+            let u = input(t);
+            width = dim + u.len();
+            x.extend(row.iter().copied());
+            x.extend(u);
+        }
+        y.extend(ds.derivatives.index_axis(Axis(0), k).iter().copied());
+    }
+    Ok(Examples::new(x, width, y, dim)?)
+}
+
 fn to_tensor(dev: &Cpu, x: ArrayView2<'_, f64>) -> Tensor<(usize, usize), f32, Cpu> {
     dev.tensor_from_vec(x.iter().map(|&v| v as f32).collect(), x.dim())
 }
@@ -142,28 +165,60 @@ impl DynamicsModel for Hnn {
     }
 }
 
-/// A dissipative Hamiltonian network (port-Hamiltonian form without input): a learned H_θ and a
-/// learned constant positive semi-definite damping D = LLᵀ (L lower triangular) acting on the
-/// momenta, q̇ = ∂H/∂p, ṗ = -∂H/∂q - D ∂H/∂p, so dH/dt = -(∂H/∂p)ᵀ D (∂H/∂p) ≤ 0 by
-/// construction. D recovers the damping of damped systems.
+/// A port-Hamiltonian network: a learned H_θ, a learned constant positive semi-definite damping
+/// D = LLᵀ (L lower triangular) on the momenta and, optionally, a learned input gain B for a known
+/// control signal u(t) ∈ ℝᵐ:
+///
+/// q̇ = ∂H/∂p,  ṗ = -∂H/∂q - D ∂H/∂p + B u,
+///
+/// so dH/dt = -(∂H/∂p)ᵀ D (∂H/∂p) + (∂H/∂p)ᵀ B u: without input the energy can only decay. D
+/// recovers the damping of damped systems and B the drive of driven ones. Rows are `[q, p]`, or
+/// `[q, p, u]` with inputs (a row without its u columns is read as u = 0).
 pub struct DissipativeHnn {
     h: Mlp<f32, Cpu>,
     /// The damping's Cholesky-factor parameter `[dof, dof]` (lower triangle used).
     factor: Tensor<(usize, usize), f32, Cpu>,
+    /// Bᵀ, `[inputs, dof]`, when there is a control input.
+    gain: Option<Tensor<(usize, usize), f32, Cpu>>,
 }
 
 impl DissipativeHnn {
-    /// H_θ as a tanh MLP `[2·dof] → hidden → 1`, damping starting at D = 0.01·I.
+    /// H_θ as a tanh MLP `[2·dof] → hidden → 1`, damping starting at D = 0.01·I, no input.
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
+        Self::with_inputs(dim, hidden, 0, seed)
+    }
+
+    /// As [`DissipativeHnn::new`] with `inputs` control channels, B starting at zero.
+    pub fn with_inputs(dim: usize, hidden: &[usize], inputs: usize, seed: u64) -> Result<Self, DynamicsError> {
         let hnn = Hnn::new(dim, hidden, seed)?;
         let dof = dim / 2;
         let l0: Vec<f32> = (0..dof * dof)
             .map(|i| if i / dof == i % dof { 0.1 } else { 0.0 })
             .collect();
+        let dev = Cpu::default();
         Ok(Self {
             h: hnn.h,
-            factor: Cpu::default().tensor_from_vec(l0, (dof, dof)),
+            factor: dev.tensor_from_vec(l0, (dof, dof)),
+            gain: (inputs > 0).then(|| dev.zeros_like(&(inputs, dof))),
         })
+    }
+
+    /// Number of control inputs m.
+    pub fn inputs(&self) -> usize {
+        self.gain.as_ref().map_or(0, |g| g.shape().0)
+    }
+
+    /// The learned input matrix B `[dof, inputs]` (empty without inputs).
+    pub fn input_gain(&self) -> Array2<f64> {
+        let dof = self.factor.shape().0;
+        match &self.gain {
+            Some(g) => {
+                let v = g.as_vec();
+                let m = g.shape().0;
+                Array2::from_shape_fn((dof, m), |(i, j)| f64::from(v[j * dof + i]))
+            }
+            None => Array2::zeros((dof, 0)),
+        }
     }
 
     /// The learned damping matrix D = LLᵀ (row-major, dof × dof).
@@ -177,20 +232,35 @@ impl DissipativeHnn {
         })
     }
 
-    /// The field on the tape `tape` for inputs `x` (device tensors).
+    /// The field on the tape `tape` for rows `x` (`[q, p]` or `[q, p, u]`).
     fn field_tensor<T: Tape<f32, Cpu> + Merge<T>>(
         &self,
         x: &Tensor<(usize, usize), f32, Cpu>,
         tape: T,
     ) -> Result<Tensor<(usize, usize), f32, Cpu, T>, DynamicsError> {
         let dev = Cpu::default();
-        let (n, dof) = (x.shape().1, self.factor.shape().0);
-        if n != 2 * dof {
+        let (cols, dof, m) = (x.shape().1, self.factor.shape().0, self.inputs());
+        let n = 2 * dof;
+        if cols != n && cols != n + m {
             return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {n} columns, the model takes {}",
-                2 * dof
+                "rows have {cols} columns, the model takes {n} (state) or {} (state and input)",
+                n + m
             )));
         }
+        // Split [q, p, u] into the state and the input with constant selectors (data, no tape).
+        let split = |offset: usize, width: usize| {
+            let mut sel = vec![0.0f32; cols * width];
+            for k in 0..width {
+                sel[(offset + k) * width + k] = 1.0;
+            }
+            dev.tensor_from_vec(sel, (cols, width))
+        };
+        let (state, input) = if cols == n {
+            (x.clone(), None)
+        } else {
+            (x.clone().matmul(split(0, n)), Some(x.clone().matmul(split(n, m))))
+        };
+        let x = &state;
         // Constant selectors: p-columns of a row, and placement back into the ṗ columns.
         let mut select = vec![0.0f32; n * dof];
         let mut place = vec![0.0f32; dof * n];
@@ -219,7 +289,11 @@ impl DissipativeHnn {
             .matmul(select.retaped::<T>())
             .matmul(damping)
             .matmul(place.retaped::<T>());
-        Ok(d.attach(conservative - friction))
+        let field = conservative - friction;
+        Ok(d.attach(match (&self.gain, input) {
+            (Some(g), Some(u)) => field + u.retaped::<T>().matmul(g.retaped::<T>()).matmul(place.retaped::<T>()),
+            _ => field,
+        }))
     }
 }
 
@@ -235,11 +309,17 @@ impl liouville_tensor::Module<f32, Cpu> for DissipativeHnn {
             "damping_factor".into(),
             liouville_tensor::module::ParamRef::Matrix(&self.factor),
         ));
+        if let Some(g) = &self.gain {
+            v.push(("input_gain".into(), liouville_tensor::module::ParamRef::Matrix(g)));
+        }
         v
     }
     fn parameters_mut(&mut self) -> Vec<liouville_tensor::module::ParamMut<'_, f32, Cpu>> {
         let mut v = self.h.parameters_mut();
         v.push(liouville_tensor::module::ParamMut::Matrix(&mut self.factor));
+        if let Some(g) = &mut self.gain {
+            v.push(liouville_tensor::module::ParamMut::Matrix(g));
+        }
         v
     }
 }
@@ -266,8 +346,8 @@ impl DynamicsModel for DissipativeHnn {
     fn dim(&self) -> usize {
         self.h.widths()[0]
     }
+    /// The field at rows `[q, p]` (no input) or `[q, p, u]`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        check_dim(x, self.dim())?;
         let f = self.field_tensor(&to_tensor(&Cpu::default(), x), NoneTape)?;
         Ok(from_vec(f.as_vec(), x.nrows(), self.dim()))
     }
@@ -285,15 +365,24 @@ impl DynamicsModel for DissipativeHnn {
         Ok(checkpoint::save(
             self,
             path,
-            &[("model", "dissipative_hnn".into()), ("widths", widths)],
+            &[
+                ("model", "dissipative_hnn".into()),
+                ("widths", widths),
+                ("inputs", self.inputs().to_string()),
+            ],
         )?)
     }
 }
 
 impl DissipativeHnn {
-    /// Loads a checkpoint into a model of the given architecture.
+    /// Loads a checkpoint into a model of the given architecture (the number of inputs is read
+    /// from the checkpoint).
     pub fn load(path: &Path, dim: usize, hidden: &[usize]) -> Result<Self, DynamicsError> {
-        let mut m = Self::new(dim, hidden, 0)?;
+        let inputs = checkpoint::metadata::<f32>(path)?
+            .get("inputs")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut m = Self::with_inputs(dim, hidden, inputs, 0)?;
         checkpoint::load_into(&mut m, path)?;
         Ok(m)
     }

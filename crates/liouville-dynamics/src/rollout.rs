@@ -21,3 +21,28 @@ impl<M: DynamicsModel + ?Sized> VectorField for LearnedField<'_, M> {
         }
     }
 }
+
+/// A model with a known control input u(t) appended to its rows (`[x, u(t)]`), e.g. a
+/// port-Hamiltonian network of a driven system, as a vector field.
+pub struct WithInput<'a, M: ?Sized, U> {
+    /// The model.
+    pub model: &'a M,
+    /// u(t).
+    pub input: U,
+}
+
+impl<M: DynamicsModel + ?Sized, U: Fn(f64) -> Vec<f64> + Send + Sync> VectorField for WithInput<'_, M, U> {
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+        let u = (self.input)(t);
+        let rows = ndarray::Array2::from_shape_fn((y.nrows(), y.ncols() + u.len()), |(r, c)| {
+            if c < y.ncols() { y[[r, c]] } else { u[c - y.ncols()] }
+        });
+        match self.model.field(rows.view()) {
+            Ok(f) => dy.assign(&f),
+            Err(_) => dy.fill(f64::NAN),
+        }
+    }
+}
