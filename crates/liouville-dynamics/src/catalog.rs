@@ -12,6 +12,7 @@ use crate::DynamicsError;
 use crate::coordinates::lagrangian_examples;
 use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples};
 use crate::neural_ode::{NeuralOde, OdeGradient, windows};
+use crate::srnn::Srnn;
 
 /// The model families that train on datasets and roll out as vector fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub enum ModelKind {
     Lnn,
     /// Neural ODE trained through RK4 on trajectory windows.
     NeuralOde,
+    /// Symplectic RNN: separable learned H trained through multi-step leapfrog on windows.
+    Srnn,
 }
 
 /// Options some kinds need; the defaults suit the HNN paper's tasks.
@@ -33,9 +36,9 @@ pub enum ModelKind {
 pub struct ModelOptions {
     /// LNN: add ½|q̇|² to the learned L.
     pub kinetic_prior: bool,
-    /// Neural ODE: observations per training window.
+    /// Neural ODE and SRNN: observations per training window.
     pub horizon: usize,
-    /// Neural ODE: RK4 steps between observations.
+    /// Neural ODE and SRNN: integrator steps between observations.
     pub substeps: usize,
     /// Neural ODE: backprop or adjoint.
     pub gradient: OdeGradient,
@@ -54,12 +57,13 @@ impl Default for ModelOptions {
 
 impl ModelKind {
     /// Every kind.
-    pub const ALL: [ModelKind; 5] = [
+    pub const ALL: [ModelKind; 6] = [
         ModelKind::Baseline,
         ModelKind::Hnn,
         ModelKind::DissipativeHnn,
         ModelKind::Lnn,
         ModelKind::NeuralOde,
+        ModelKind::Srnn,
     ];
 
     /// The name used on the command line and in checkpoints.
@@ -70,6 +74,7 @@ impl ModelKind {
             ModelKind::DissipativeHnn => "dissipative_hnn",
             ModelKind::Lnn => "lnn",
             ModelKind::NeuralOde => "neural_ode",
+            ModelKind::Srnn => "srnn",
         }
     }
 
@@ -109,6 +114,7 @@ impl ModelKind {
                     seed,
                 )?)
             }
+            ModelKind::Srnn => Box::new(Srnn::new(dim, hidden, sample_interval(ds)?, options.substeps, seed)?),
         })
     }
 
@@ -122,7 +128,7 @@ impl ModelKind {
     ) -> Result<Examples, DynamicsError> {
         match self {
             ModelKind::Lnn => lagrangian_examples(ds, trajectories),
-            ModelKind::NeuralOde => windows(ds, trajectories, options.horizon),
+            ModelKind::NeuralOde | ModelKind::Srnn => windows(ds, trajectories, options.horizon),
             _ => examples(ds, trajectories),
         }
     }
@@ -169,6 +175,7 @@ pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), Dynamics
             Box::new(Lnn::load(path, prior)?)
         }
         ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
+        ModelKind::Srnn => Box::new(Srnn::load(path)?),
     };
     Ok((kind, model))
 }

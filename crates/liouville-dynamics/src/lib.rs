@@ -21,6 +21,7 @@ mod error;
 pub mod models;
 pub mod neural_ode;
 pub mod rollout;
+pub mod srnn;
 pub mod sympnet;
 
 pub use error::DynamicsError;

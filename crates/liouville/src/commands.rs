@@ -128,7 +128,7 @@ pub struct TrainArgs {
     /// Dataset written by `liouville gen` (.lds).
     #[arg(long)]
     pub data: PathBuf,
-    /// Model: baseline, hnn, dissipative_hnn, lnn, neural_ode.
+    /// Model: baseline, hnn, dissipative_hnn, lnn, neural_ode, srnn.
     #[arg(long)]
     pub model: Option<String>,
     /// Hidden widths, comma-separated.
@@ -149,10 +149,10 @@ pub struct TrainArgs {
     /// Seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Neural ODE: observations per training window (default 4).
+    /// Neural ODE and SRNN: observations per training window (default 4).
     #[arg(long)]
     pub horizon: Option<usize>,
-    /// Neural ODE: RK4 steps per observation interval (default 2).
+    /// Neural ODE and SRNN: integrator steps per observation interval (default 2).
     #[arg(long)]
     pub substeps: Option<usize>,
     /// Neural ODE: backprop or adjoint (default adjoint).
@@ -239,7 +239,7 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         report.train_curve.last().map(|p| p.1).unwrap_or(f64::NAN)
     );
     // Test error of the field on held-out trajectories (derivative targets only).
-    if !ds.test_indices().is_empty() && kind != ModelKind::NeuralOde {
+    if !ds.test_indices().is_empty() && !matches!(kind, ModelKind::NeuralOde | ModelKind::Srnn) {
         let test = kind
             .examples(&ds, &ds.test_indices(), &options)
             .map_err(|e| e.to_string())?;
