@@ -10,6 +10,7 @@ use liouville_tensor::train::Examples;
 
 use crate::DynamicsError;
 use crate::coordinates::lagrangian_examples;
+use crate::delan::Delan;
 use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples};
 use crate::neural_ode::{NeuralOde, OdeGradient, windows};
 use crate::srnn::Srnn;
@@ -29,6 +30,8 @@ pub enum ModelKind {
     NeuralOde,
     /// Symplectic RNN: separable learned H trained through multi-step leapfrog on windows.
     Srnn,
+    /// Deep Lagrangian network (on (q, q̇)): L = ½q̇ᵀM(q)q̇ − V(q), M through a Cholesky factor.
+    Delan,
 }
 
 /// Options some kinds need; the defaults suit the HNN paper's tasks.
@@ -57,13 +60,14 @@ impl Default for ModelOptions {
 
 impl ModelKind {
     /// Every kind.
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Baseline,
         ModelKind::Hnn,
         ModelKind::DissipativeHnn,
         ModelKind::Lnn,
         ModelKind::NeuralOde,
         ModelKind::Srnn,
+        ModelKind::Delan,
     ];
 
     /// The name used on the command line and in checkpoints.
@@ -75,6 +79,7 @@ impl ModelKind {
             ModelKind::Lnn => "lnn",
             ModelKind::NeuralOde => "neural_ode",
             ModelKind::Srnn => "srnn",
+            ModelKind::Delan => "delan",
         }
     }
 
@@ -86,7 +91,7 @@ impl ModelKind {
 
     /// Whether the model works in velocity coordinates (q, q̇) rather than (q, p).
     pub fn lagrangian(self) -> bool {
-        self == ModelKind::Lnn
+        matches!(self, ModelKind::Lnn | ModelKind::Delan)
     }
 
     /// A fresh model for states of `dim` columns with the given hidden widths.
@@ -114,6 +119,7 @@ impl ModelKind {
                     seed,
                 )?)
             }
+            ModelKind::Delan => Box::new(Delan::new(dim, hidden, seed)?),
             ModelKind::Srnn => Box::new(Srnn::new(dim, hidden, sample_interval(ds)?, options.substeps, seed)?),
         })
     }
@@ -127,7 +133,7 @@ impl ModelKind {
         options: &ModelOptions,
     ) -> Result<Examples, DynamicsError> {
         match self {
-            ModelKind::Lnn => lagrangian_examples(ds, trajectories),
+            ModelKind::Lnn | ModelKind::Delan => lagrangian_examples(ds, trajectories),
             ModelKind::NeuralOde | ModelKind::Srnn => windows(ds, trajectories, options.horizon),
             _ => examples(ds, trajectories),
         }
@@ -176,6 +182,7 @@ pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), Dynamics
         }
         ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
         ModelKind::Srnn => Box::new(Srnn::load(path)?),
+        ModelKind::Delan => Box::new(Delan::load(path)?),
     };
     Ok((kind, model))
 }

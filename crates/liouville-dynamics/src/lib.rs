@@ -17,6 +17,7 @@
 
 pub mod catalog;
 pub mod coordinates;
+pub mod delan;
 mod error;
 pub mod models;
 pub mod neural_ode;

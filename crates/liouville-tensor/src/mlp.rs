@@ -200,6 +200,41 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         Ok(tp.finish(out))
     }
 
+    /// The output `[batch, out]` and Jacobian-vector products (∂f/∂x)v `[batch, out]` along each
+    /// of `directions` (`[batch, in]` each), by forward-mode tangents through the layers
+    /// (ż = ȧW, ȧ = σ′(z) ⊙ ż), all recorded on the thread `tp`.
+    pub fn forward_with_tangents<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        directions: &[Matrix<E, D>],
+    ) -> Result<(Matrix<E, D>, Vec<Matrix<E, D>>), TensorError> {
+        self.check_input(x)?;
+        check_directions(x, directions)?;
+        let last = self.weights.len() - 1;
+        let mut a = x.clone();
+        let mut tangents: Vec<Matrix<E, D>> = directions.to_vec();
+        let push = |tp: &mut Threaded<T>, tangents: &[Matrix<E, D>], l: usize| -> Vec<Matrix<E, D>> {
+            tangents
+                .iter()
+                .map(|v| tp.step(|t| v.clone().put_tape(t).matmul(self.weights[l].retaped::<T>())))
+                .collect()
+        };
+        for l in 0..last {
+            let z = self.affine(tp, &a, l);
+            let z_dots = push(tp, &tangents, l);
+            a = tp.step(|t| self.activation.value(z.clone().put_tape(t)));
+            let slope = tp.step(|t| self.activation.first_from_value(a.clone().put_tape(t), z.clone()));
+            tangents = z_dots
+                .into_iter()
+                .map(|zd| tp.step(|t| zd.put_tape(t) * slope.retaped::<T>()))
+                .collect();
+        }
+        let out = self.affine(tp, &a, last);
+        let out_dots = push(tp, &tangents, last);
+        Ok((out, out_dots))
+    }
+
     /// Value, input gradient and Hessian-vector products of the scalar energy E(x) (the MLP's
     /// single output) at every row of `x`, along each of `directions` (`[batch, in]` each).
     pub fn energy_derivatives<T: Tape<E, D> + Merge<T>>(

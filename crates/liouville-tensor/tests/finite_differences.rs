@@ -259,3 +259,47 @@ fn no_parameter_silently_loses_its_gradient() {
         assert!(g.get(&mlp.weights[0]).as_vec().iter().all(|v| *v == 0.0));
     }
 }
+
+/// Forward-mode tangents of a vector-valued MLP: (∂f/∂x)v = (f(x + εv) − f(x − εv)) / 2ε.
+#[test]
+fn jacobian_vector_products_match_finite_differences() {
+    let dev = Cpu::default();
+    let strategy = (
+        1usize..5,
+        prop::collection::vec(1usize..7, 0..4),
+        1usize..4,
+        activation(),
+        any::<u64>(),
+        prop::collection::vec(-1.5f64..1.5, 64),
+    );
+    runner(48)
+        .run(&strategy, |(n_in, hidden, n_out, act, seed, values)| {
+            let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([n_out]).collect();
+            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
+            let batch = 3;
+            let x = matrix(&dev, batch, n_in, &values);
+            let v = matrix(&dev, batch, n_in, &values[32..]);
+            let mut tp = liouville_tensor::tape::Threaded::new(NoneTape);
+            let (out, tangents) = mlp
+                .forward_with_tangents(&mut tp, &x, std::slice::from_ref(&v))
+                .unwrap();
+            prop_assert_eq!(out.as_vec(), mlp.forward(&x, NoneTape).unwrap().as_vec());
+            let jvp = tangents[0].as_vec();
+            let at = |delta: f64| {
+                let p: Vec<f64> = x.as_vec().iter().zip(v.as_vec()).map(|(x, v)| x + delta * v).collect();
+                mlp.forward(&dev.tensor_from_vec(p, (batch, n_in)), NoneTape)
+                    .unwrap()
+                    .as_vec()
+            };
+            let (up, down) = (at(EPS), at(-EPS));
+            let worst = (0..batch * n_out)
+                .map(|i| rel_err(jvp[i], (up[i] - down[i]) / (2.0 * EPS)))
+                .fold(0.0, f64::max);
+            prop_assert!(
+                worst < 1e-6,
+                "widths {widths:?} {act:?}: worst relative error {worst:e}"
+            );
+            Ok(())
+        })
+        .unwrap();
+}

@@ -128,7 +128,7 @@ pub struct TrainArgs {
     /// Dataset written by `liouville gen` (.lds).
     #[arg(long)]
     pub data: PathBuf,
-    /// Model: baseline, hnn, dissipative_hnn, lnn, neural_ode, srnn.
+    /// Model: baseline, hnn, dissipative_hnn, lnn, delan, neural_ode, srnn.
     #[arg(long)]
     pub model: Option<String>,
     /// Hidden widths, comma-separated.
