@@ -32,6 +32,8 @@ pub enum Init {
 pub type Matrix<E, D, T = NoneTape> = Tensor<(usize, usize), E, D, T>;
 /// A vector.
 pub type Vector<E, D, T = NoneTape> = Tensor<(usize,), E, D, T>;
+/// An output and its Jacobian-vector products (see [`Mlp::forward_with_tangents`]).
+pub type WithTangents<E, D> = (Matrix<E, D>, Vec<Matrix<E, D>>);
 
 /// A multilayer perceptron with runtime widths.
 #[derive(Debug, Clone)]
@@ -208,7 +210,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         tp: &mut Threaded<T>,
         x: &Matrix<E, D>,
         directions: &[Matrix<E, D>],
-    ) -> Result<(Matrix<E, D>, Vec<Matrix<E, D>>), TensorError> {
+    ) -> Result<WithTangents<E, D>, TensorError> {
         self.check_input(x)?;
         check_directions(x, directions)?;
         let last = self.weights.len() - 1;
