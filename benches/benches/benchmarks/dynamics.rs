@@ -1,13 +1,15 @@
 //! liouville-dynamics: one training step per model (batch 256, hidden 200-200, f32 except the
-//! f64 SympNet) and rollout throughput of a trained-size HNN through DOP853.
+//! f64 SympNets) and rollout throughput of a trained-size HNN through DOP853.
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
+use liouville_dynamics::delan::Delan;
 use liouville_dynamics::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn};
 use liouville_dynamics::neural_ode::{NeuralOde, OdeGradient};
 use liouville_dynamics::rollout::LearnedField;
-use liouville_dynamics::sympnet::{FlowMapLoss, LaSympNet};
+use liouville_dynamics::srnn::Srnn;
+use liouville_dynamics::sympnet::{FlowMapLoss, GSympNet, LaSympNet};
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
 use liouville_tensor::Activation;
 use liouville_tensor::dfdx::prelude::*;
@@ -62,6 +64,18 @@ fn training_steps(c: &mut Criterion) {
         let name = format!("neural_ode_{gradient:?}_4obs_x_2rk4").to_lowercase();
         g.bench_function(name, |b| b.iter(|| ode.fit(&windows, &cfg).unwrap()));
     }
+    // SRNN: the same windows through 4 × 2 leapfrog steps (T and V each 1 → 200 → 200 → 1).
+    let mut srnn = Srnn::new(2, &[200, 200], 0.1, 2, 0).unwrap();
+    g.bench_function("srnn_4obs_x_2leapfrog", |b| {
+        b.iter(|| srnn.fit(&windows, &cfg).unwrap())
+    });
+    // DeLaN on (q, q̇) rows: factor and potential networks 1 → 200 → 200 → (1, 1).
+    let mut delan = Delan::new(2, &[200, 200], 0).unwrap();
+    g.bench_function("delan", |b| b.iter(|| delan.fit(&data, &cfg).unwrap()));
+    let mut gsymp = GSympNet::<f64, Cpu>::new(&Cpu::default(), 1, 8, 32, Activation::Tanh, 0).unwrap();
+    g.bench_function("g_sympnet_f64_8x32", |b| {
+        b.iter(|| train(&mut gsymp, &data, &FlowMapLoss, &cfg).unwrap())
+    });
     g.finish();
 }
 

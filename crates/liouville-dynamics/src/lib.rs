@@ -5,15 +5,21 @@
 //!
 //! - [`models::Baseline`]: an MLP vector field ẋ = f_θ(x), the papers' control;
 //! - [`models::Hnn`]: a Hamiltonian neural network (Greydanus et al. 2019), ẋ = J∇H_θ(x);
-//! - [`models::DissipativeHnn`]: a learned H plus a learned positive semi-definite damping,
-//!   ẋ = (J - R)∇H_θ, for damped systems;
+//! - [`models::DissipativeHnn`]: port-Hamiltonian, a learned H plus a learned positive
+//!   semi-definite damping and an optional learned input gain, ẋ = (J - R)∇H_θ + Bu;
 //! - [`models::Lnn`]: a Lagrangian neural network (Cranmer et al. 2020), q̈ from the
 //!   Euler–Lagrange equations of a learned L_θ(q, q̇);
-//! - [`sympnet::LaSympNet`]: LA-SympNets (Jin et al. 2020), flow maps symplectic by construction.
+//! - [`delan::Delan`]: a deep Lagrangian network (Lutter et al. 2019), L = ½q̇ᵀM(q)q̇ − V(q)
+//!   with M through a Cholesky factor;
+//! - [`srnn::Srnn`]: a symplectic RNN (Chen et al. 2020), separable H trained through leapfrog;
+//! - [`neural_ode::NeuralOde`]: a neural ODE (Chen et al. 2018) trained through RK4 by backprop
+//!   or the adjoint method;
+//! - [`sympnet`]: LA- and G-SympNets (Jin et al. 2020), flow maps symplectic by construction.
 //!
-//! Every model is a [`models::DynamicsModel`]: it trains, predicts, rolls out through
-//! [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads.
-//! DeLaN, symplectic RNNs and neural ODEs follow in later work.
+//! Every vector-field model is a [`models::DynamicsModel`]: it trains, predicts, rolls out
+//! through [`rollout::LearnedField`] (any integrator of `liouville-integrate`), saves and loads;
+//! [`catalog`] builds and loads them by name. SympNets are flow maps
+//! ([`sympnet::SympNetModel`]): they roll out by iteration.
 
 pub mod catalog;
 pub mod coordinates;

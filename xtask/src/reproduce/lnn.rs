@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use liouville::plot::{Series, log_y_chart};
+use liouville_dynamics::coordinates::{lagrangian_examples, wrap_angle};
+use liouville_dynamics::delan::Delan;
 use liouville_dynamics::models::{Baseline, DynamicsModel, Lnn};
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::{Stepper, VectorField};
@@ -16,7 +18,7 @@ use liouville_sim::dataset::{DatasetSpec, Shard, SystemSpec, generate};
 use liouville_sim::systems::double_pendulum::DoublePendulum;
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::{Examples, TrainConfig};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use super::{ReproduceArgs, fmt, mean_se};
 
@@ -27,26 +29,6 @@ const DT: f64 = 0.01;
 const STARTS: usize = 40;
 /// A state component beyond this has blown up; the row is frozen and counted as diverged.
 const BLOWUP: f64 = 1e3;
-
-/// (q₁, q₂) into (−π, π]: the Lagrangian is periodic in the angles, the networks are not.
-fn wrap(angle: f64) -> f64 {
-    let two_pi = std::f64::consts::TAU;
-    angle - two_pi * ((angle + std::f64::consts::PI) / two_pi).floor()
-}
-
-/// The (wrapped q, q̇) → (q̇, q̈) examples of every sample of the chosen trajectories.
-fn lagrangian_examples(ds: &liouville_sim::dataset::Dataset, pendulum: &DoublePendulum, rows: &[usize]) -> Examples {
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for &k in rows {
-        for s in ds.states.index_axis(Axis(0), k).rows() {
-            let v = pendulum.velocities([s[0], s[1], s[2], s[3]]);
-            let a = pendulum.accelerations([s[0], s[1], v[0], v[1]]);
-            x.extend([wrap(s[0]), wrap(s[1]), v[0], v[1]]);
-            y.extend([v[0], v[1], a[0], a[1]]);
-        }
-    }
-    Examples::new(x, 4, y, 4).expect("finite simulated data")
-}
 
 /// A learned field on (q, q̇) with wrapped angles, frozen (zero derivative) on rows that blew up.
 struct Guarded<'a>(&'a dyn DynamicsModel);
@@ -63,8 +45,8 @@ impl VectorField for Guarded<'_> {
     }
     fn eval(&self, _t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
         let mut x = y.to_owned();
-        x.column_mut(0).mapv_inplace(wrap);
-        x.column_mut(1).mapv_inplace(wrap);
+        x.column_mut(0).mapv_inplace(wrap_angle);
+        x.column_mut(1).mapv_inplace(wrap_angle);
         let blown = |r: ndarray::ArrayView1<'_, f64>| r.iter().any(|v| !v.is_finite() || v.abs() > BLOWUP);
         for mut r in x.rows_mut() {
             if blown(r.view()) {
@@ -151,13 +133,17 @@ fn acceleration_mse(model: &dyn DynamicsModel, test: &Examples) -> f64 {
     }
 }
 
+/// Scores of every model after one training stage, in the order of `MODELS`.
 struct Stage {
     steps: usize,
-    seconds: [f64; 2],
-    test_mse: [f64; 2],
-    final_errors: [Vec<f64>; 2],
-    diverged: [usize; 2],
+    seconds: Vec<f64>,
+    test_mse: Vec<f64>,
+    final_errors: Vec<Vec<f64>>,
+    diverged: Vec<usize>,
 }
+
+/// The models compared, in report order.
+const MODELS: [&str; 3] = ["LNN", "DeLaN", "baseline"];
 
 /// Runs the reproduction.
 pub fn run(args: &ReproduceArgs) -> Result<(), String> {
@@ -170,8 +156,8 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         .test_fraction(0.1)
         .seed(0);
     let ds = generate(&spec, Shard::whole(), true).map_err(|e| e.to_string())?;
-    let train = lagrangian_examples(&ds, &pendulum, &ds.train_indices());
-    let test = lagrangian_examples(&ds, &pendulum, &ds.test_indices());
+    let train = lagrangian_examples(&ds, &ds.train_indices()).map_err(|e| e.to_string())?;
+    let test = lagrangian_examples(&ds, &ds.test_indices()).map_err(|e| e.to_string())?;
     // Fresh starts from the training distribution (angles U[−π/2, π/2], at rest), another seed.
     let eval = generate(
         &DatasetSpec::new(SystemSpec::lnn_double_pendulum(), STARTS, 2, 1.0).seed(0xE7A1),
@@ -188,11 +174,14 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     );
     let hidden = [args.lnn_width; 3];
-    let mut lnn = Lnn::new(4, &hidden, true, 0).map_err(|e| e.to_string())?;
-    let mut base = Baseline::new(4, &hidden, 0).map_err(|e| e.to_string())?;
+    let mut models: Vec<Box<dyn DynamicsModel>> = vec![
+        Box::new(Lnn::new(4, &hidden, true, 0).map_err(|e| e.to_string())?),
+        Box::new(Delan::new(4, &hidden, 0).map_err(|e| e.to_string())?),
+        Box::new(Baseline::new(4, &hidden, 0).map_err(|e| e.to_string())?),
+    ];
     let mut results: Vec<Stage> = Vec::new();
-    let mut seconds = [0.0; 2];
-    let mut last_rollouts: Option<[Rollout; 2]> = None;
+    let mut seconds = vec![0.0; MODELS.len()];
+    let mut last_rollouts: Vec<Rollout> = Vec::new();
     for stage in 0..stages {
         let cfg = TrainConfig {
             steps: per_stage,
@@ -209,86 +198,81 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             progress: true,
             ..TrainConfig::default()
         };
-        for (i, model) in [&mut lnn as &mut dyn DynamicsModel, &mut base].into_iter().enumerate() {
+        for (i, model) in models.iter_mut().enumerate() {
             let t0 = Instant::now();
             model.fit(&train, &cfg).map_err(|e| e.to_string())?;
             seconds[i] += t0.elapsed().as_secs_f64();
         }
         let t0 = Instant::now();
-        let rl = rollout(&lnn, &pendulum, &starts);
-        let rb = rollout(&base, &pendulum, &starts);
-        let last = |r: &Rollout| r.errors.last().expect("recorded").clone();
-        results.push(Stage {
+        last_rollouts = models.iter().map(|m| rollout(m.as_ref(), &pendulum, &starts)).collect();
+        let s = Stage {
             steps: per_stage * (stage + 1),
-            seconds,
-            test_mse: [acceleration_mse(&lnn, &test), acceleration_mse(&base, &test)],
-            final_errors: [last(&rl), last(&rb)],
-            diverged: [rl.diverged, rb.diverged],
-        });
-        let s = results.last().expect("pushed");
+            seconds: seconds.clone(),
+            test_mse: models.iter().map(|m| acceleration_mse(m.as_ref(), &test)).collect(),
+            final_errors: last_rollouts
+                .iter()
+                .map(|r| r.errors.last().expect("recorded").clone())
+                .collect(),
+            diverged: last_rollouts.iter().map(|r| r.diverged).collect(),
+        };
+        let summary: Vec<String> = MODELS
+            .iter()
+            .zip(&s.final_errors)
+            .map(|(name, e)| format!("{name} {}", fmt(e)))
+            .collect();
         eprintln!(
-            "lnn: stage {}/{stages} ({} steps): LNN {} , baseline {} (rollouts {:.0} s, total {:.0} s)",
+            "lnn: stage {}/{stages} ({} steps): {} (rollouts {:.0} s, total {:.0} s)",
             stage + 1,
             s.steps,
-            fmt(&s.final_errors[0]),
-            fmt(&s.final_errors[1]),
+            summary.join(", "),
             t0.elapsed().as_secs_f64(),
             start.elapsed().as_secs_f64()
         );
-        last_rollouts = Some([rl, rb]);
+        results.push(s);
     }
-    let [rl, rb] = last_rollouts.expect("at least one stage");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
 
     // Plots: mean relative energy error against time; final error against training budget.
-    let mean_curve = |r: &Rollout| -> Vec<(f64, f64)> {
-        r.times
-            .iter()
-            .zip(&r.errors)
-            .skip(1)
-            .map(|(&t, e)| (t, mean_se(e).0.max(1e-12)))
-            .collect()
+    let curves: Vec<Vec<(f64, f64)>> = last_rollouts
+        .iter()
+        .map(|r| {
+            r.times
+                .iter()
+                .zip(&r.errors)
+                .skip(1)
+                .map(|(&t, e)| (t, mean_se(e).0.max(1e-12)))
+                .collect()
+        })
+        .collect();
+    let series = |curves: &[Vec<(f64, f64)>]| -> Vec<(&'static str, Vec<(f64, f64)>)> {
+        MODELS.iter().copied().zip(curves.iter().cloned()).collect()
     };
-    let (cl, cb) = (mean_curve(&rl), mean_curve(&rb));
+    let owned = series(&curves);
+    let s: Vec<Series<'_>> = owned.iter().map(|(l, p)| Series { label: l, points: p }).collect();
     log_y_chart(
         &args.out.join("lnn_energy_error.png"),
         "double pendulum: mean |E(t) − E(0)| / 29.4 over 40 starts",
         "t",
         "relative energy error",
-        &[
-            Series {
-                label: "LNN",
-                points: &cl,
-            },
-            Series {
-                label: "baseline",
-                points: &cb,
-            },
-        ],
+        &s,
     )
     .map_err(|e| e.to_string())?;
-    let budget = |i: usize| -> Vec<(f64, f64)> {
-        results
-            .iter()
-            .map(|s| (s.steps as f64, mean_se(&s.final_errors[i]).0.max(1e-12)))
-            .collect()
-    };
-    let (bl, bb) = (budget(0), budget(1));
+    let budgets: Vec<Vec<(f64, f64)>> = (0..MODELS.len())
+        .map(|i| {
+            results
+                .iter()
+                .map(|s| (s.steps as f64, mean_se(&s.final_errors[i]).0.max(1e-12)))
+                .collect()
+        })
+        .collect();
+    let owned = series(&budgets);
+    let s: Vec<Series<'_>> = owned.iter().map(|(l, p)| Series { label: l, points: p }).collect();
     log_y_chart(
         &args.out.join("lnn_budget.png"),
         "double pendulum: energy error at t = 100 against training steps",
         "training steps",
         "relative energy error at t = 100",
-        &[
-            Series {
-                label: "LNN",
-                points: &bl,
-            },
-            Series {
-                label: "baseline",
-                points: &bb,
-            },
-        ],
+        &s,
     )
     .map_err(|e| e.to_string())?;
 
@@ -303,42 +287,52 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     )
     .ok();
-    writeln!(report, "Double pendulum, m = l = 1, g = 9.8. Training data: {} states (540 trajectories from angles U[−π/2, π/2] at rest, 100 samples over t ∈ [0, 10]) with exact (q̇, q̈); angles wrapped into (−π, π]. Models: 4 → {w} → {w} → {w} → (1 for the LNN, softplus, with the kinetic prior ½|q̇|²; 4 for the baseline, tanh), Adam lr 1e-3 with a cosine decay restarted each stage, batch 256, f32. Evaluation: {STARTS} fresh starts, RK4 with dt = {DT} to t = {T_END}, score |E(100) − E(0)| / 29.4 with the true energy (Cranmer et al.'s protocol; paper: LNN 0.426 %, baseline ≈ 8 %). Mean ± standard error over the starts.\n", train.rows(), w = args.lnn_width).ok();
+    writeln!(report, "Double pendulum, m = l = 1, g = 9.8. Training data: {} states (540 trajectories from angles U[−π/2, π/2] at rest, 100 samples over t ∈ [0, 10]) with exact (q̇, q̈); angles wrapped into (−π, π]. Models, each 4 → {w} → {w} → {w}: the LNN (→ 1, softplus, with the kinetic prior ½|q̇|²), a deep Lagrangian network (DeLaN, Lutter et al. 2019: M(q) = LLᵀ + εI from a softplus network → 3 Cholesky entries, V(q) → 1) and the MLP baseline (→ 4, tanh); Adam lr 1e-3 with a cosine decay restarted each stage, batch 256, f32. Evaluation: {STARTS} fresh starts, RK4 with dt = {DT} to t = {T_END}, score |E(100) − E(0)| / 29.4 with the true energy (Cranmer et al.'s protocol; paper: LNN 0.426 %, baseline ≈ 8 %). Mean ± standard error over the starts; a start whose state exceeds {BLOWUP:.0e} counts as diverged (frozen there).\n", train.rows(), w = args.lnn_width).ok();
+    let header: Vec<String> = MODELS.iter().map(|m| format!("{m} energy error")).collect();
+    let mse_header: Vec<String> = MODELS.iter().map(|m| format!("{m} q̈ test MSE")).collect();
     writeln!(
         report,
-        "| training steps | LNN energy error | baseline energy error | LNN q̈ test MSE | baseline q̈ test MSE | diverged (LNN / baseline) | training time LNN / baseline |"
+        "| training steps | {} | {} | diverged ({}) | training time ({}) |",
+        header.join(" | "),
+        mse_header.join(" | "),
+        MODELS.join(" / "),
+        MODELS.join(" / ")
     )
     .ok();
-    writeln!(report, "|---|---|---|---|---|---|---|").ok();
+    writeln!(report, "|{}", "---|".repeat(3 + 2 * MODELS.len())).ok();
     for s in &results {
+        let errors: Vec<String> = s.final_errors.iter().map(|e| fmt(e)).collect();
+        let mses: Vec<String> = s.test_mse.iter().map(|m| format!("{m:.2e}")).collect();
+        let div: Vec<String> = s.diverged.iter().map(|d| d.to_string()).collect();
+        let secs: Vec<String> = s.seconds.iter().map(|t| format!("{t:.0} s")).collect();
         writeln!(
             report,
-            "| {} | {} | {} | {:.2e} | {:.2e} | {} / {} | {:.0} s / {:.0} s |",
+            "| {} | {} | {} | {} | {} |",
             s.steps,
-            fmt(&s.final_errors[0]),
-            fmt(&s.final_errors[1]),
-            s.test_mse[0],
-            s.test_mse[1],
-            s.diverged[0],
-            s.diverged[1],
-            s.seconds[0],
-            s.seconds[1]
+            errors.join(" | "),
+            mses.join(" | "),
+            div.join(" / "),
+            secs.join(" / ")
         )
         .ok();
     }
-    let best = results
-        .iter()
-        .map(|s| mean_se(&s.final_errors[0]).0)
-        .fold(f64::INFINITY, f64::min);
+    let best = |i: usize| {
+        results
+            .iter()
+            .map(|s| mean_se(&s.final_errors[i]).0)
+            .fold(f64::INFINITY, f64::min)
+    };
     let fin = results.last().expect("stages");
-    let (ml, mb) = (mean_se(&fin.final_errors[0]).0, mean_se(&fin.final_errors[1]).0);
+    let at_end: Vec<f64> = fin.final_errors.iter().map(|e| mean_se(e).0).collect();
     writeln!(
         report,
-        "\nAt the full budget the LNN's mean relative energy error at t = 100 is {:.2} % (best over the budgets {:.2} %; target < 1 %, paper 0.43 %), the baseline's {:.2} % ({:.0}× the LNN's).\n",
-        100.0 * ml,
-        100.0 * best,
-        100.0 * mb,
-        mb / ml
+        "\nAt the full budget the mean relative energy error at t = 100 is {:.2} % for the LNN (best over the budgets {:.2} %; target < 1 %, paper 0.43 %), {:.2} % for the DeLaN (best {:.2} %) and {:.2} % for the baseline ({:.0}× the LNN's).\n",
+        100.0 * at_end[0],
+        100.0 * best(0),
+        100.0 * at_end[1],
+        100.0 * best(1),
+        100.0 * at_end[2],
+        at_end[2] / at_end[0]
     )
     .ok();
     writeln!(report, "Plots: `lnn_energy_error.png` (mean error against time, full budget) and `lnn_budget.png` (error at t = 100 against training steps) beside this file.").ok();
