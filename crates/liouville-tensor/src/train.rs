@@ -94,6 +94,9 @@ pub struct TrainConfig {
     pub optimizer: Optimizer,
     /// Learning-rate schedule.
     pub schedule: Schedule,
+    /// Steps already taken by earlier calls on the same model: the schedule continues from here
+    /// (training in stages, with an evaluation between them, follows one schedule).
+    pub schedule_offset: usize,
     /// Global gradient-norm clip.
     pub clip: Option<f64>,
     /// Fraction of rows held out for validation (0 for none).
@@ -122,6 +125,7 @@ impl Default for TrainConfig {
             learning_rate: 1e-3,
             optimizer: Optimizer::adam(0.0),
             schedule: Schedule::Constant,
+            schedule_offset: 0,
             clip: None,
             validation_fraction: 0.0,
             eval_every: 100,
@@ -307,7 +311,7 @@ pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
             return Err(TensorError::NonFinite { what: "loss", step });
         }
         let mut grads = l.backward();
-        let lr = cfg.learning_rate * cfg.schedule.factor(step);
+        let lr = cfg.learning_rate * cfg.schedule.factor(step + cfg.schedule_offset);
         if let Err(e) = opt.update(model, &mut grads, lr, cfg.clip) {
             bar.abandon();
             return Err(match e {

@@ -218,6 +218,57 @@ fn training_an_hnn_reduces_the_loss_and_writes_metrics_and_checkpoints() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Training in stages with `schedule_offset` follows one schedule: the learning rates logged by
+/// the second stage continue where the first stopped.
+#[test]
+fn staged_training_continues_the_schedule() {
+    let dev = Cpu::default();
+    let dir = tempdir("stages");
+    let mut model = Mlp::<f64, Cpu>::new(&dev, &[2, 8, 1], Activation::Tanh, Init::Orthogonal, 0).unwrap();
+    let schedule = Schedule::Cosine {
+        warmup: 0,
+        total: 100,
+        min_factor: 0.0,
+    };
+    let stage = |offset: usize, name: &str| TrainConfig {
+        steps: 50,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        schedule,
+        schedule_offset: offset,
+        eval_every: 10,
+        metrics: Some(dir.join(name)),
+        ..TrainConfig::default()
+    };
+    train(&mut model, &oscillator(64), &Hamiltonian, &stage(0, "a.jsonl")).unwrap();
+    train(&mut model, &oscillator(64), &Hamiltonian, &stage(50, "b.jsonl")).unwrap();
+    let rates = |name: &str| -> Vec<f64> {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                l.split("\"learning_rate\":")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches('}')
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let (a, b) = (rates("a.jsonl"), rates("b.jsonl"));
+    // Logged at steps 10, 20, ..., 50 of each stage: the rate at global step s is 1e-2·factor(s − 1).
+    for (k, lr) in a.iter().chain(&b).enumerate() {
+        let expected = 1e-2 * schedule.factor(10 * (k + 1) - 1);
+        assert!((lr - expected).abs() < 1e-12, "log {k}: {lr} vs {expected}");
+    }
+    assert!(
+        b[0] < a[4] && b[4] < 1e-4,
+        "the second stage continues the decay: {a:?} {b:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn divergence_stops_with_an_error_and_keeps_the_last_good_checkpoint() {
     let dev = Cpu::default();

@@ -25,7 +25,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     no_two_body: bool,
     /// `lnn`: total training steps of each model.
-    #[arg(long, default_value_t = 12_000)]
+    #[arg(long, default_value_t = 40_000)]
     lnn_steps: usize,
     /// `lnn`: the training budget is split into this many stages, each evaluated.
     #[arg(long, default_value_t = 4)]
