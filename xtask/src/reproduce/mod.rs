@@ -30,6 +30,9 @@ pub struct ReproduceArgs {
     /// `lnn`: the training budget is split into this many stages, each evaluated.
     #[arg(long, default_value_t = 4)]
     lnn_stages: usize,
+    /// `lnn`: train in seconds instead of natural time units τ = t·√(g/l).
+    #[arg(long)]
+    lnn_raw_units: bool,
     /// `lnn`: hidden width (three hidden layers).
     #[arg(long, default_value_t = 128)]
     lnn_width: usize,
