@@ -12,7 +12,7 @@ use crate::DynamicsError;
 use crate::coordinates::lagrangian_examples;
 use crate::delan::Delan;
 use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples};
-use crate::neural_ode::{NeuralOde, OdeGradient, windows};
+use crate::neural_ode::{LeapfrogOde, NeuralOde, OdeGradient, windows};
 use crate::srnn::Srnn;
 
 /// The model families that train on datasets and roll out as vector fields.
@@ -32,6 +32,8 @@ pub enum ModelKind {
     Srnn,
     /// Deep Lagrangian network (on (q, q̇)): L = ½q̇ᵀM(q)q̇ − V(q), M through a Cholesky factor.
     Delan,
+    /// Partitioned neural ODE q̇ = v(p), ṗ = a(q) trained through leapfrog on windows.
+    LeapfrogOde,
 }
 
 /// Options some kinds need; the defaults suit the HNN paper's tasks.
@@ -60,7 +62,7 @@ impl Default for ModelOptions {
 
 impl ModelKind {
     /// Every kind.
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Baseline,
         ModelKind::Hnn,
         ModelKind::DissipativeHnn,
@@ -68,6 +70,7 @@ impl ModelKind {
         ModelKind::NeuralOde,
         ModelKind::Srnn,
         ModelKind::Delan,
+        ModelKind::LeapfrogOde,
     ];
 
     /// The name used on the command line and in checkpoints.
@@ -80,6 +83,7 @@ impl ModelKind {
             ModelKind::NeuralOde => "neural_ode",
             ModelKind::Srnn => "srnn",
             ModelKind::Delan => "delan",
+            ModelKind::LeapfrogOde => "leapfrog_ode",
         }
     }
 
@@ -120,6 +124,13 @@ impl ModelKind {
                 )?)
             }
             ModelKind::Delan => Box::new(Delan::new(dim, hidden, seed)?),
+            ModelKind::LeapfrogOde => Box::new(LeapfrogOde::new(
+                dim,
+                hidden,
+                sample_interval(ds)?,
+                options.substeps,
+                seed,
+            )?),
             ModelKind::Srnn => Box::new(Srnn::new(dim, hidden, sample_interval(ds)?, options.substeps, seed)?),
         })
     }
@@ -134,7 +145,9 @@ impl ModelKind {
     ) -> Result<Examples, DynamicsError> {
         match self {
             ModelKind::Lnn | ModelKind::Delan => lagrangian_examples(ds, trajectories),
-            ModelKind::NeuralOde | ModelKind::Srnn => windows(ds, trajectories, options.horizon),
+            ModelKind::NeuralOde | ModelKind::Srnn | ModelKind::LeapfrogOde => {
+                windows(ds, trajectories, options.horizon)
+            }
             _ => examples(ds, trajectories),
         }
     }
@@ -183,6 +196,7 @@ pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), Dynamics
         ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
         ModelKind::Srnn => Box::new(Srnn::load(path)?),
         ModelKind::Delan => Box::new(Delan::load(path)?),
+        ModelKind::LeapfrogOde => Box::new(LeapfrogOde::load(path)?),
     };
     Ok((kind, model))
 }

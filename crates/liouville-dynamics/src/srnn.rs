@@ -60,6 +60,47 @@ impl<E: Real, D: Device<E>> Module<E, D> for SeparableNet<E, D> {
     }
 }
 
+/// A field in partitioned form, q̇ = v(p), ṗ = a(q), which leapfrog integrates explicitly:
+/// p_{½} = p + (h/2)a(q), q′ = q + h v(p_{½}), p′ = p_{½} + (h/2)a(q′). A separable Hamiltonian
+/// is the case v = ∇T, a = −∇V; a partitioned neural ODE learns v and a directly.
+pub trait PartitionedField<E: Real, D: Device<E>>: Module<E, D> {
+    /// Degrees of freedom d.
+    fn dof(&self) -> usize;
+    /// v(p) `[batch, d]`, recorded on the thread.
+    fn velocity<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        p: &Matrix<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError>;
+    /// a(q) `[batch, d]`, recorded on the thread.
+    fn acceleration<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        q: &Matrix<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError>;
+}
+
+impl<E: Real, D: Device<E>> PartitionedField<E, D> for SeparableNet<E, D> {
+    fn dof(&self) -> usize {
+        self.kinetic.widths()[0]
+    }
+    fn velocity<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        p: &Matrix<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError> {
+        Ok(self.kinetic.derive(tp, p, &[])?.gradient)
+    }
+    fn acceleration<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        q: &Matrix<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError> {
+        let g = self.potential.derive(tp, q, &[])?.gradient;
+        Ok(tp.step(|t| g.put_tape(t).negate()))
+    }
+}
+
 /// The multi-step leapfrog loss: targets are `k` states per row, `[rows, k·2d]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LeapfrogLoss {
@@ -85,15 +126,15 @@ fn columns<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp.step(|t| x.clone().put_tape(t).matmul(sel.retaped::<T>()))
 }
 
-impl<E: Real, D: Device<E>> Loss<E, D, SeparableNet<E, D>> for LeapfrogLoss {
+impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for LeapfrogLoss {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
-        model: &SeparableNet<E, D>,
+        model: &M,
         x: &Matrix<E, D>,
         y: &Matrix<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
-        let d = model.kinetic.widths()[0];
+        let d = model.dof();
         let n = 2 * d;
         if !(self.interval.is_finite() && self.interval > 0.0 && self.substeps > 0) {
             return Err(TensorError::InvalidConfig(format!(
@@ -116,16 +157,16 @@ impl<E: Real, D: Device<E>> Loss<E, D, SeparableNet<E, D>> for LeapfrogLoss {
         let mut tp = Threaded::new(tape);
         let mut q = columns(&mut tp, x, 0, d);
         let mut p = columns(&mut tp, x, d, d);
-        // ∇V at the current q, reused by the next step's first kick.
-        let mut force = model.potential.derive(&mut tp, &q, &[])?.gradient;
+        // a(q) at the current q, reused by the next step's first kick.
+        let mut force = model.acceleration(&mut tp, &q)?;
         let mut total: Option<Tensor<(), E, D>> = None;
         for j in 0..horizon {
             for _ in 0..self.substeps {
-                let p_half = tp.step(|t| p.clone().put_tape(t) - force.retaped::<T>() * E::of(h / 2.0));
-                let velocity = model.kinetic.derive(&mut tp, &p_half, &[])?.gradient;
+                let p_half = tp.step(|t| p.clone().put_tape(t) + force.retaped::<T>() * E::of(h / 2.0));
+                let velocity = model.velocity(&mut tp, &p_half)?;
                 q = tp.step(|t| q.clone().put_tape(t) + velocity.retaped::<T>() * E::of(h));
-                force = model.potential.derive(&mut tp, &q, &[])?.gradient;
-                p = tp.step(|t| p_half.clone().put_tape(t) - force.retaped::<T>() * E::of(h / 2.0));
+                force = model.acceleration(&mut tp, &q)?;
+                p = tp.step(|t| p_half.clone().put_tape(t) + force.retaped::<T>() * E::of(h / 2.0));
             }
             let target = |from: usize| {
                 let v: Vec<E> = (0..rows)

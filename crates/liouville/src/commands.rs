@@ -128,7 +128,7 @@ pub struct TrainArgs {
     /// Dataset written by `liouville gen` (.lds).
     #[arg(long)]
     pub data: PathBuf,
-    /// Model: baseline, hnn, dissipative_hnn, lnn, delan, neural_ode, srnn.
+    /// Model: baseline, hnn, dissipative_hnn, lnn, delan, neural_ode, leapfrog_ode, srnn.
     #[arg(long)]
     pub model: Option<String>,
     /// Hidden widths, comma-separated.
@@ -239,7 +239,8 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         report.train_curve.last().map(|p| p.1).unwrap_or(f64::NAN)
     );
     // Test error of the field on held-out trajectories (derivative targets only).
-    if !ds.test_indices().is_empty() && !matches!(kind, ModelKind::NeuralOde | ModelKind::Srnn) {
+    if !ds.test_indices().is_empty() && !matches!(kind, ModelKind::NeuralOde | ModelKind::Srnn | ModelKind::LeapfrogOde)
+    {
         let test = kind
             .examples(&ds, &ds.test_indices(), &options)
             .map_err(|e| e.to_string())?;
