@@ -7,6 +7,7 @@ PyTorch on CPU with 2 threads, the same sizes and batch as benches/benches/bench
 - neural ODE by backprop through 4 observations × 2 RK4 steps (torchdiffeq's fixed-grid 'rk4'
   does the same arithmetic; torchdiffeq itself is not installed here);
 - SRNN: 4 observations × 2 leapfrog steps of T(p) + V(q), gradients by create_graph=True;
+- partitioned neural ODE q' = v(p), p' = a(q) through the same 4 x 2 leapfrog steps;
 - DeLaN, 1 degree of freedom: M = softplus(l)² + ε, c = ½ M'(q) q̇², q̈ = −(c + V')/M.
 
 Usage: python3 benches/peers/torch_dynamics.py
@@ -106,6 +107,24 @@ def main():
 
     srnn_step = adam_step(list(kinetic.parameters()) + list(potential.parameters()), srnn_loss)
 
+    # Partitioned neural ODE through leapfrog: q' = v(p), p' = a(q).
+    vel, acc = mlp(1, 1), mlp(1, 1)
+
+    def leapfrog_loss():
+        q, p = x[:, :1], x[:, 1:]
+        h, total = 0.05, 0.0
+        force = acc(q)
+        for j in range(4):
+            for _ in range(2):
+                p_half = p + 0.5 * h * force
+                q = q + h * vel(p_half)
+                force = acc(q)
+                p = p_half + 0.5 * h * force
+            total = total + ((torch.cat([q, p], 1) - windows[:, j]) ** 2).sum()
+        return total / windows.numel()
+
+    leapfrog_step = adam_step(list(vel.parameters()) + list(acc.parameters()), leapfrog_loss)
+
     # DeLaN, 1 dof.
     chol, pot = mlp(1, 1, torch.nn.Softplus), mlp(1, 1, torch.nn.Softplus)
 
@@ -128,6 +147,7 @@ def main():
     print(f"| DeLaN (autograd create_graph) | {timed(delan_step) * 1e3:.2f} ms |")
     print(f"| neural ODE, backprop through 4 x 2 RK4 | {timed(node_step) * 1e3:.2f} ms |")
     print(f"| SRNN, 4 x 2 leapfrog (create_graph) | {timed(srnn_step) * 1e3:.2f} ms |")
+    print(f"| partitioned neural ODE, 4 x 2 leapfrog | {timed(leapfrog_step) * 1e3:.2f} ms |")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group};
 use liouville_dynamics::delan::Delan;
 use liouville_dynamics::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn};
-use liouville_dynamics::neural_ode::{NeuralOde, OdeGradient};
+use liouville_dynamics::neural_ode::{LeapfrogOde, NeuralOde, OdeGradient};
 use liouville_dynamics::rollout::LearnedField;
 use liouville_dynamics::srnn::Srnn;
 use liouville_dynamics::sympnet::{FlowMapLoss, GSympNet, LaSympNet};
@@ -68,6 +68,11 @@ fn training_steps(c: &mut Criterion) {
     let mut srnn = Srnn::new(2, &[200, 200], 0.1, 2, 0).unwrap();
     g.bench_function("srnn_4obs_x_2leapfrog", |b| {
         b.iter(|| srnn.fit(&windows, &cfg).unwrap())
+    });
+    // Partitioned neural ODE through the same leapfrog windows (v and a each 1 → 200 → 200 → 1).
+    let mut leapfrog = LeapfrogOde::new(2, &[200, 200], 0.1, 2, 0).unwrap();
+    g.bench_function("leapfrog_ode_4obs_x_2leapfrog", |b| {
+        b.iter(|| leapfrog.fit(&windows, &cfg).unwrap())
     });
     // DeLaN on (q, q̇) rows: factor and potential networks 1 → 200 → 200 → (1, 1).
     let mut delan = Delan::new(2, &[200, 200], 0).unwrap();
