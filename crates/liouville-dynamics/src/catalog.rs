@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use liouville_sim::dataset::Dataset;
-use liouville_tensor::checkpoint;
 use liouville_tensor::train::Examples;
 
 use crate::DynamicsError;
@@ -165,34 +164,19 @@ fn sample_interval(ds: &Dataset) -> Result<f64, DynamicsError> {
 
 /// Loads any checkpoint written by a model's `save`, returning its kind too.
 pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), DynamicsError> {
-    let meta = checkpoint::metadata::<f32>(path)?;
-    let bad = |message: String| {
-        DynamicsError::Tensor(liouville_tensor::TensorError::Checkpoint {
-            path: path.to_owned(),
-            message,
-        })
-    };
-    let kind = meta
+    let fields = crate::fields::CheckpointFields::read(path, false)?;
+    let kind = fields
         .get("model")
-        .and_then(|m| ModelKind::parse(m))
-        .ok_or_else(|| bad(format!("unknown model kind {:?}", meta.get("model"))))?;
+        .and_then(ModelKind::parse)
+        .ok_or_else(|| fields.bad("model"))?;
     let model: Box<dyn DynamicsModel> = match kind {
         ModelKind::Baseline => Box::new(Baseline::load(path)?),
         ModelKind::Hnn => Box::new(Hnn::load(path)?),
         ModelKind::DissipativeHnn => {
-            let widths: Vec<usize> = meta
-                .get("widths")
-                .map(|w| w.split(',').filter_map(|v| v.parse().ok()).collect())
-                .unwrap_or_default();
-            if widths.len() < 2 {
-                return Err(bad("a dissipative HNN checkpoint needs its widths".into()));
-            }
+            let widths = fields.widths()?;
             Box::new(DissipativeHnn::load(path, widths[0], &widths[1..widths.len() - 1])?)
         }
-        ModelKind::Lnn => {
-            let prior = meta.get("kinetic_prior").map(|v| v == "true").unwrap_or(true);
-            Box::new(Lnn::load(path, prior)?)
-        }
+        ModelKind::Lnn => Box::new(Lnn::load(path, fields.get("kinetic_prior") != Some("false"))?),
         ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
         ModelKind::Srnn => Box::new(Srnn::load(path)?),
         ModelKind::Delan => Box::new(Delan::load(path)?),

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::mlp::{Matrix, Vector};
-use liouville_tensor::module::{Module, ParamMut, ParamRef};
+use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
 use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpoint};
@@ -39,18 +39,8 @@ pub struct DelanNet<E: Real, D: Device<E>> {
 
 impl<E: Real, D: Device<E>> Module<E, D> for DelanNet<E, D> {
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        let mut v: Vec<_> = self
-            .cholesky
-            .parameters()
-            .into_iter()
-            .map(|(n, p)| (format!("cholesky.{n}"), p))
-            .collect();
-        v.extend(
-            self.potential
-                .parameters()
-                .into_iter()
-                .map(|(n, p)| (format!("potential.{n}"), p)),
-        );
+        let mut v = prefixed("cholesky", self.cholesky.parameters());
+        v.extend(prefixed("potential", self.potential.parameters()));
         v
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
@@ -337,17 +327,7 @@ impl Delan {
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let meta = checkpoint::metadata::<f32>(path)?;
-        let widths: Vec<usize> = meta
-            .get("widths")
-            .map(|w| w.split(',').filter_map(|v| v.parse().ok()).collect())
-            .filter(|w: &Vec<usize>| w.len() >= 2)
-            .ok_or_else(|| {
-                DynamicsError::Tensor(TensorError::Checkpoint {
-                    path: path.to_owned(),
-                    message: "a DeLaN checkpoint needs its potential widths".into(),
-                })
-            })?;
+        let widths = crate::fields::CheckpointFields::read(path, false)?.widths()?;
         let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], 0)?;
         checkpoint::load_into(&mut model.net, path)?;
         Ok(model)

@@ -25,6 +25,7 @@ pub mod catalog;
 pub mod coordinates;
 pub mod delan;
 mod error;
+mod fields;
 pub mod models;
 pub mod neural_ode;
 pub mod rollout;

@@ -26,7 +26,7 @@ use std::path::Path;
 use liouville_sim::dataset::Dataset;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::mlp::Matrix;
-use liouville_tensor::module::{Module, ParamRef};
+use liouville_tensor::module::{Module, ParamRef, prefixed};
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
 use liouville_tensor::{Activation, Init, Mlp, Real, TensorError, checkpoint};
@@ -415,27 +415,19 @@ impl NeuralOde {
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`] (the solver settings are stored in it).
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let (net, meta) = checkpoint::load(&Cpu::default(), path)?;
-        let missing = |key: &str| {
-            DynamicsError::Tensor(TensorError::Checkpoint {
-                path: path.to_owned(),
-                message: format!("a neural ODE checkpoint needs a valid {key:?} field"),
-            })
-        };
-        let interval: f64 = meta
-            .get("interval")
-            .and_then(|v| v.parse().ok())
-            .filter(|v: &f64| v.is_finite() && *v > 0.0)
-            .ok_or_else(|| missing("interval"))?;
-        let substeps: usize = meta
-            .get("substeps")
-            .and_then(|v| v.parse().ok())
-            .filter(|&v| v > 0)
-            .ok_or_else(|| missing("substeps"))?;
-        let gradient = meta
+        let (net, _) = checkpoint::load(&Cpu::default(), path)?;
+        let fields = crate::fields::CheckpointFields::read(path, false)?;
+        let (interval, substeps) = (fields.positive("interval")?, fields.parse::<usize>("substeps")?);
+        let gradient = fields
             .get("gradient")
-            .and_then(|v| OdeGradient::parse(v))
-            .ok_or_else(|| missing("gradient"))?;
+            .and_then(OdeGradient::parse)
+            .filter(|_| substeps > 0)
+            .ok_or_else(|| {
+                DynamicsError::Tensor(TensorError::Checkpoint {
+                    path: path.to_owned(),
+                    message: "a neural ODE checkpoint needs valid \"gradient\" and \"substeps\" fields".into(),
+                })
+            })?;
         Ok(Self {
             net,
             loss: TrajectoryLoss {
@@ -503,18 +495,8 @@ pub struct PartitionedNet<E: Real, D: Device<E>> {
 
 impl<E: Real, D: Device<E>> Module<E, D> for PartitionedNet<E, D> {
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        let mut v: Vec<_> = self
-            .velocity
-            .parameters()
-            .into_iter()
-            .map(|(n, p)| (format!("velocity.{n}"), p))
-            .collect();
-        v.extend(
-            self.acceleration
-                .parameters()
-                .into_iter()
-                .map(|(n, p)| (format!("acceleration.{n}"), p)),
-        );
+        let mut v = prefixed("velocity", self.velocity.parameters());
+        v.extend(prefixed("acceleration", self.acceleration.parameters()));
         v
     }
     fn parameters_mut(&mut self) -> Vec<liouville_tensor::module::ParamMut<'_, E, D>> {
@@ -594,26 +576,12 @@ impl LeapfrogOde {
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let meta = checkpoint::metadata::<f32>(path)?;
-        let bad = |key: &str| {
-            DynamicsError::Tensor(TensorError::Checkpoint {
-                path: path.to_owned(),
-                message: format!("a leapfrog ODE checkpoint needs a valid {key:?} field"),
-            })
-        };
-        let widths: Vec<usize> = meta
-            .get("widths")
-            .map(|w| w.split(',').filter_map(|v| v.parse().ok()).collect())
-            .filter(|w: &Vec<usize>| w.len() >= 2)
-            .ok_or_else(|| bad("widths"))?;
-        let interval: f64 = meta
-            .get("interval")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad("interval"))?;
-        let substeps: usize = meta
-            .get("substeps")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad("substeps"))?;
+        let fields = crate::fields::CheckpointFields::read(path, false)?;
+        let (widths, interval, substeps) = (
+            fields.widths()?,
+            fields.positive("interval")?,
+            fields.parse("substeps")?,
+        );
         let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], interval, substeps, 0)?;
         checkpoint::load_into(&mut model.net, path)?;
         Ok(model)

@@ -19,7 +19,7 @@ use std::path::Path;
 use liouville_integrate::SeparableHamiltonian;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::mlp::Matrix;
-use liouville_tensor::module::{Module, ParamMut, ParamRef};
+use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
 use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpoint};
@@ -39,18 +39,8 @@ pub struct SeparableNet<E: Real, D: Device<E>> {
 
 impl<E: Real, D: Device<E>> Module<E, D> for SeparableNet<E, D> {
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        let mut v: Vec<_> = self
-            .kinetic
-            .parameters()
-            .into_iter()
-            .map(|(n, p)| (format!("kinetic.{n}"), p))
-            .collect();
-        v.extend(
-            self.potential
-                .parameters()
-                .into_iter()
-                .map(|(n, p)| (format!("potential.{n}"), p)),
-        );
+        let mut v = prefixed("kinetic", self.kinetic.parameters());
+        v.extend(prefixed("potential", self.potential.parameters()));
         v
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
@@ -229,26 +219,12 @@ impl Srnn {
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let meta = checkpoint::metadata::<f32>(path)?;
-        let bad = |key: &str| {
-            DynamicsError::Tensor(TensorError::Checkpoint {
-                path: path.to_owned(),
-                message: format!("an SRNN checkpoint needs a valid {key:?} field"),
-            })
-        };
-        let widths: Vec<usize> = meta
-            .get("widths")
-            .map(|w| w.split(',').filter_map(|v| v.parse().ok()).collect())
-            .filter(|w: &Vec<usize>| w.len() >= 2)
-            .ok_or_else(|| bad("widths"))?;
-        let interval: f64 = meta
-            .get("interval")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad("interval"))?;
-        let substeps: usize = meta
-            .get("substeps")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad("substeps"))?;
+        let fields = crate::fields::CheckpointFields::read(path, false)?;
+        let (widths, interval, substeps) = (
+            fields.widths()?,
+            fields.positive("interval")?,
+            fields.parse("substeps")?,
+        );
         let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], interval, substeps, 0)?;
         checkpoint::load_into(&mut model.net, path)?;
         Ok(model)

@@ -491,27 +491,17 @@ impl SympNetModel {
 
     /// Loads a checkpoint written by [`SympNetModel::save`].
     pub fn load(path: &std::path::Path) -> Result<Self, crate::DynamicsError> {
-        let meta = liouville_tensor::checkpoint::metadata::<f64>(path)?;
-        let bad = |key: &str| {
-            crate::DynamicsError::Tensor(TensorError::Checkpoint {
-                path: path.to_owned(),
-                message: format!("a SympNet checkpoint needs a valid {key:?} field"),
-            })
-        };
-        let int = |key: &str| {
-            meta.get(key)
-                .and_then(|v| v.parse::<usize>().ok())
-                .ok_or_else(|| bad(key))
-        };
-        let activation = meta
+        let fields = crate::fields::CheckpointFields::read(path, true)?;
+        let int = |key: &str| fields.parse::<usize>(key);
+        let activation = fields
             .get("activation")
-            .and_then(|a| Activation::parse(a))
-            .ok_or_else(|| bad("activation"))?;
-        let dt: f64 = meta.get("dt").and_then(|v| v.parse().ok()).ok_or_else(|| bad("dt"))?;
-        let mut model = match meta.get("model").map(String::as_str) {
+            .and_then(Activation::parse)
+            .ok_or_else(|| fields.bad("activation"))?;
+        let dt = fields.positive("dt")?;
+        let mut model = match fields.get("model") {
             Some("la_sympnet") => Self::la(int("dof")?, int("layers")?, int("sublayers")?, activation, dt, 0)?,
             Some("g_sympnet") => Self::g(int("dof")?, int("layers")?, int("width")?, activation, dt, 0)?,
-            _ => return Err(bad("model")),
+            _ => return Err(fields.bad("model")),
         };
         match &mut model.net {
             Net::La(n) => liouville_tensor::checkpoint::load_into(n, path)?,

@@ -103,7 +103,8 @@ impl<E: Real, D: Device<E>> Module<E, D> for QuadraticKinetic<E, D> {
     }
 }
 
-fn prefixed<'a, E: Real, D: Device<E>>(
+/// `v`'s parameters renamed `prefix.name`: the parameters of a part inside a composite model.
+pub fn prefixed<'a, E: Real, D: Device<E>>(
     prefix: &str,
     v: Vec<(String, ParamRef<'a, E, D>)>,
 ) -> Vec<(String, ParamRef<'a, E, D>)> {
