@@ -22,6 +22,7 @@ use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpo
 use ndarray::{Array2, ArrayView2};
 
 use crate::DynamicsError;
+use crate::fields::widths_field;
 use crate::models::DynamicsModel;
 
 /// Regulariser ε of M = LLᵀ + εI.
@@ -388,18 +389,10 @@ impl DynamicsModel for Delan {
         Ok(train(&mut self.net, data, &DelanLoss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let widths = self
-            .net
-            .potential
-            .widths()
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
         Ok(checkpoint::save(
             &self.net,
             path,
-            &[("model", "delan".into()), ("widths", widths)],
+            &[("model", "delan".into()), widths_field(self.net.potential.widths())],
         )?)
     }
 }

@@ -9,6 +9,14 @@ use liouville_tensor::{TensorError, checkpoint};
 
 use crate::DynamicsError;
 
+/// The `widths` metadata field, read back by [`CheckpointFields::widths`].
+pub(crate) fn widths_field(widths: &[usize]) -> (&'static str, String) {
+    (
+        "widths",
+        widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","),
+    )
+}
+
 /// The `liouville` metadata of one checkpoint file.
 pub(crate) struct CheckpointFields {
     path: PathBuf,

@@ -11,6 +11,7 @@ use liouville_tensor::{Activation, Energy, Init, Mlp, checkpoint};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::DynamicsError;
+use crate::fields::widths_field;
 
 /// A learned vector field ẋ = f(x) on states of a fixed dimension.
 pub trait DynamicsModel: Send + Sync {
@@ -355,19 +356,12 @@ impl DynamicsModel for DissipativeHnn {
         Ok(train(self, data, &DissipativeLoss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let widths = self
-            .h
-            .widths()
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
         Ok(checkpoint::save(
             self,
             path,
             &[
                 ("model", "dissipative_hnn".into()),
-                ("widths", widths),
+                widths_field(self.h.widths()),
                 ("inputs", self.inputs().to_string()),
             ],
         )?)

@@ -552,16 +552,7 @@ impl LeapfrogOde {
     /// v_θ and a_θ as tanh MLPs `[dof] → hidden → [dof]`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        if dim == 0 || !dim.is_multiple_of(2) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "a partitioned state [q, p] has an even dimension, got {dim}"
-            )));
-        }
-        if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "observation interval {interval} and substeps {substeps} must be positive"
-            )));
-        }
+        let loss = crate::srnn::LeapfrogLoss::checked(dim, interval, substeps)?;
         let d = dim / 2;
         let widths: Vec<usize> = std::iter::once(d).chain(hidden.iter().copied()).chain([d]).collect();
         let dev = Cpu::default();
@@ -570,7 +561,7 @@ impl LeapfrogOde {
                 velocity: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed)?,
                 acceleration: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed.wrapping_add(1))?,
             },
-            loss: crate::srnn::LeapfrogLoss { interval, substeps },
+            loss,
         })
     }
 
@@ -623,22 +614,15 @@ impl DynamicsModel for LeapfrogOde {
         Ok(train(&mut self.net, data, &self.loss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let widths = self
-            .net
-            .velocity
-            .widths()
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let [interval, substeps] = self.loss.fields();
         Ok(checkpoint::save(
             &self.net,
             path,
             &[
                 ("model", "leapfrog_ode".into()),
-                ("widths", widths),
-                ("interval", self.loss.interval.to_string()),
-                ("substeps", self.loss.substeps.to_string()),
+                crate::fields::widths_field(self.net.velocity.widths()),
+                interval,
+                substeps,
             ],
         )?)
     }

@@ -26,6 +26,7 @@ use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpo
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::DynamicsError;
+use crate::fields::widths_field;
 use crate::models::DynamicsModel;
 
 /// T_θ(p) and V_θ(q), each an MLP `[d] → hidden → 1`.
@@ -98,6 +99,32 @@ pub struct LeapfrogLoss {
     pub interval: f64,
     /// Leapfrog steps per observation.
     pub substeps: usize,
+}
+
+impl LeapfrogLoss {
+    /// The loss for states of `dim` columns (even: `[q, p]`), with a positive interval and
+    /// substep count.
+    pub(crate) fn checked(dim: usize, interval: f64, substeps: usize) -> Result<Self, DynamicsError> {
+        if dim == 0 || !dim.is_multiple_of(2) {
+            return Err(DynamicsError::ShapeMismatch(format!(
+                "a state [q, p] has an even dimension, got {dim}"
+            )));
+        }
+        if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
+            return Err(DynamicsError::ShapeMismatch(format!(
+                "observation interval {interval} and substeps {substeps} must be positive"
+            )));
+        }
+        Ok(Self { interval, substeps })
+    }
+
+    /// Its checkpoint metadata fields.
+    pub(crate) fn fields(&self) -> [(&'static str, String); 2] {
+        [
+            ("interval", self.interval.to_string()),
+            ("substeps", self.substeps.to_string()),
+        ]
+    }
 }
 
 /// Columns `[from, from + width)` of `x` through a constant selector, on the thread.
@@ -193,16 +220,7 @@ impl Srnn {
     /// T_θ and V_θ as tanh MLPs `[dof] → hidden → 1`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        if dim == 0 || !dim.is_multiple_of(2) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "a Hamiltonian state has an even dimension, got {dim}"
-            )));
-        }
-        if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "observation interval {interval} and substeps {substeps} must be positive"
-            )));
-        }
+        let loss = LeapfrogLoss::checked(dim, interval, substeps)?;
         let widths: Vec<usize> = std::iter::once(dim / 2)
             .chain(hidden.iter().copied())
             .chain([1])
@@ -213,7 +231,7 @@ impl Srnn {
                 kinetic: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed)?,
                 potential: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed.wrapping_add(1))?,
             },
-            loss: LeapfrogLoss { interval, substeps },
+            loss,
         })
     }
 
@@ -311,22 +329,15 @@ impl DynamicsModel for Srnn {
         Ok(train(&mut self.net, data, &self.loss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let widths = self
-            .net
-            .kinetic
-            .widths()
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let [interval, substeps] = self.loss.fields();
         Ok(checkpoint::save(
             &self.net,
             path,
             &[
                 ("model", "srnn".into()),
-                ("widths", widths),
-                ("interval", self.loss.interval.to_string()),
-                ("substeps", self.loss.substeps.to_string()),
+                widths_field(self.net.kinetic.widths()),
+                interval,
+                substeps,
             ],
         )?)
     }

@@ -97,24 +97,10 @@ impl<E: Real, D: Device<E>> LaSympNet<E, D> {
                 2 * d
             )));
         }
-        let dev = x.device().clone();
-        let selector = |offset: usize| {
-            let mut m = vec![E::default(); n * d];
-            for k in 0..d {
-                m[(offset + k) * d + k] = E::ONE;
-            }
-            dev.tensor_from_vec(m, (n, d))
-        };
-        let placement = |offset: usize| {
-            let mut m = vec![E::default(); d * n];
-            for k in 0..d {
-                m[k * n + offset + k] = E::ONE;
-            }
-            dev.tensor_from_vec(m, (d, n))
-        };
+        let (select, place) = selectors(x.device(), d);
         let mut tp = Threaded::new(tape);
-        let mut q = tp.step(|t| x.clone().put_tape(t).matmul(selector(0).retaped::<T>()));
-        let mut p = tp.step(|t| x.clone().put_tape(t).matmul(selector(d).retaped::<T>()));
+        let mut q = tp.step(|t| x.clone().put_tape(t).matmul(select[0].retaped::<T>()));
+        let mut p = tp.step(|t| x.clone().put_tape(t).matmul(select[1].retaped::<T>()));
         for (l, (sub, a)) in self.linear.iter().zip(&self.scales).enumerate() {
             let up = l % 2 == 0;
             for (k, m) in sub.iter().enumerate() {
@@ -141,8 +127,8 @@ impl<E: Real, D: Device<E>> LaSympNet<E, D> {
             }
         }
         let out = tp.step(|t| {
-            q.clone().put_tape(t).matmul(placement(0).retaped::<T>())
-                + p.retaped::<T>().matmul(placement(d).retaped::<T>())
+            q.clone().put_tape(t).matmul(place[0].retaped::<T>())
+                + p.retaped::<T>().matmul(place[1].retaped::<T>())
                 + self.bias.retaped::<T>().broadcast_like::<_, Axis<0>>(&(batch, n))
         });
         Ok(tp.finish(out))
