@@ -16,8 +16,10 @@
 
 pub mod dataset;
 mod error;
-pub mod math;
-pub mod rng;
+/// Deterministic sin/cos (they live in `liouville-base`, shared with the random streams).
+pub use liouville_base::math;
+/// Seeded random streams (the workspace's one source, in `liouville-base`).
+pub use liouville_base::random as rng;
 pub mod stats;
 pub mod systems;
 

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Init::Orthogonal,
         0,
     )?;
-    checkpoint::save(&model, std::path::Path::new(&path), &[("step", "0".into())])?;
+    checkpoint::save(&model, std::path::Path::new(&path), None)?;
     println!("wrote {path}");
     Ok(())
 }

@@ -1,5 +1,8 @@
-//! Smooth activations with their first and second derivatives as traced dfdx ops, the pieces
-//! the forward, VJP and JVP rules of [`crate::mlp`] are made of.
+//! Activations with their first and second derivatives as traced dfdx ops, the pieces the
+//! forward, VJP and JVP rules of [`crate::mlp`] are made of. The smooth ones (tanh, softplus,
+//! sigmoid, sin) suit energies, whose input derivatives enter losses; the piecewise ones (ReLU,
+//! ELU, leaky ReLU) suit networks that need none (decoders, critics without a penalty, flows'
+//! conditioners) — their σ″ is the a.e. derivative (zero at the kinks).
 
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,16 +20,47 @@ pub enum Activation {
     Sigmoid,
     /// sin z; σ' = cos z, σ'' = -sin z.
     Sin,
+    /// max(z, 0); σ' = H(z), σ'' = 0 (a.e.).
+    Relu,
+    /// ELU with α = 1 (Clevert et al. 2016): z for z > 0, eᶻ − 1 otherwise; σ' = e^{min(z,0)},
+    /// σ'' = eᶻ for z < 0, else 0.
+    Elu,
+    /// Leaky ReLU with slope 0.01 below zero (PyTorch's default); σ' = 1 or 0.01, σ'' = 0.
+    LeakyRelu,
+}
+
+/// Slope of [`Activation::LeakyRelu`] below zero.
+pub const LEAKY_SLOPE: f64 = 0.01;
+
+/// H(z) = 1 for z > 0, else 0, untaped (its derivative vanishes almost everywhere).
+fn step<S: Shape, E: Real, D: Device<E>>(z: &Tensor<S, E, D>) -> Tensor<S, E, D> {
+    let dev = z.device().clone();
+    z.gt(E::default())
+        .choose(dev.ones_like(z.shape()), dev.zeros_like(z.shape()))
 }
 
 impl Activation {
-    /// Parses "tanh", "softplus", "sigmoid" or "sin".
+    /// Every activation.
+    pub const ALL: [Activation; 7] = [
+        Self::Tanh,
+        Self::Softplus,
+        Self::Sigmoid,
+        Self::Sin,
+        Self::Relu,
+        Self::Elu,
+        Self::LeakyRelu,
+    ];
+
+    /// Parses "tanh", "softplus", "sigmoid", "sin", "relu", "elu" or "leaky_relu".
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "tanh" => Self::Tanh,
             "softplus" => Self::Softplus,
             "sigmoid" => Self::Sigmoid,
             "sin" => Self::Sin,
+            "relu" => Self::Relu,
+            "elu" => Self::Elu,
+            "leaky_relu" => Self::LeakyRelu,
             _ => return None,
         })
     }
@@ -38,6 +72,9 @@ impl Activation {
             Self::Softplus => "softplus",
             Self::Sigmoid => "sigmoid",
             Self::Sin => "sin",
+            Self::Relu => "relu",
+            Self::Elu => "elu",
+            Self::LeakyRelu => "leaky_relu",
         }
     }
 
@@ -54,6 +91,19 @@ impl Activation {
             }
             Self::Sigmoid => z.sigmoid(),
             Self::Sin => z.sin(),
+            Self::Relu => z.relu(),
+            Self::Elu => {
+                // relu(z) + e^{-relu(-z)} - 1.
+                let (z, tape) = z.split_tape();
+                let below = z.clone().retaped::<T>().negate().relu().negate().exp() - E::ONE;
+                z.put_tape(tape).relu() + below
+            }
+            Self::LeakyRelu => {
+                // relu(z) - slope·relu(-z).
+                let (z, tape) = z.split_tape();
+                let below = z.clone().retaped::<T>().negate().relu() * E::of(-LEAKY_SLOPE);
+                z.put_tape(tape).relu() + below
+            }
         }
     }
 
@@ -67,6 +117,15 @@ impl Activation {
                 s.clone().put_tape(tape) * (s.retaped::<T>().negate() + E::ONE)
             }
             Self::Sin => z.cos(),
+            Self::Relu => {
+                let (z, tape) = z.split_tape();
+                step(&z).put_tape(tape)
+            }
+            Self::Elu => z.negate().relu().negate().exp(),
+            Self::LeakyRelu => {
+                let (z, tape) = z.split_tape();
+                (step(&z) * E::of(1.0 - LEAKY_SLOPE) + E::of(LEAKY_SLOPE)).put_tape(tape)
+            }
         }
     }
 
@@ -83,7 +142,7 @@ impl Activation {
                 let (a, tape) = a.split_tape();
                 a.clone().put_tape(tape) * (a.retaped::<T>().negate() + E::ONE)
             }
-            Self::Softplus | Self::Sin => {
+            _ => {
                 let (_, tape) = a.split_tape();
                 self.first(z.put_tape(tape))
             }
@@ -100,7 +159,7 @@ impl Activation {
         match self {
             Self::Tanh => a * E::of(-2.0) * s.retaped::<T>(),
             Self::Sigmoid => (a * E::of(-2.0) + E::ONE) * s.retaped::<T>(),
-            Self::Softplus | Self::Sin => {
+            _ => {
                 let (_, tape) = a.split_tape();
                 self.second(z.put_tape(tape))
             }
@@ -122,6 +181,16 @@ impl Activation {
                 s.put_tape(tape) * one_minus * one_minus_2s
             }
             Self::Sin => z.sin().negate(),
+            Self::Relu | Self::LeakyRelu => {
+                let (z, tape) = z.split_tape();
+                z.device().zeros_like(z.shape()).put_tape(tape)
+            }
+            Self::Elu => {
+                // e^{min(z,0)} − H(z): eᶻ below zero, 0 above.
+                let (z, tape) = z.split_tape();
+                let h = step(&z);
+                z.put_tape(tape).negate().relu().negate().exp() - h
+            }
         }
     }
 }

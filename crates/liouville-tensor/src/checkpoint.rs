@@ -1,24 +1,72 @@
 //! Checkpoints as safetensors files (readable by Python's `safetensors`): the tensors named by
-//! [`Module::parameters`] (for an MLP `layers.{l}.weight` `[in, out]` and `layers.{l}.bias`), with
-//! one metadata entry `liouville = "format=…;dtype=…;widths=…;…"` in a fixed order, so the same
-//! model always gives the same bytes. Written atomically (temporary file, fsync, rename); a
-//! truncated, corrupt or mismatched file is a [`TensorError::Checkpoint`].
+//! [`Module::parameters`] (for an MLP `layers.{l}.weight` `[in, out]` and `layers.{l}.bias`) and
+//! one metadata entry `liouville` holding a JSON [`Header`]: format name and version, dtype, the
+//! model's kind and typed config ([`Configured`]), and where training was. Keys are sorted, so
+//! the same model always gives the same bytes.
+//!
+//! One load path: [`load`] reads the header, checks format version, dtype and kind, builds the
+//! model from its config on the caller's device and fills the weights; [`load_into`] fills an
+//! existing model after checking that its config is the file's. A checkpoint of another kind,
+//! version, dtype, config or shape is a [`TensorError::CheckpointMismatch`] naming what differs; a
+//! truncated or corrupt file is a [`TensorError::Checkpoint`]. Writes are atomic
+//! (`liouville_base::files`), so an interrupted save keeps the previous file.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use dfdx::prelude::*;
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
 
-use crate::mlp::Mlp;
+use crate::config::{Configured, first_difference};
 use crate::module::{Module, ParamMut};
-use crate::{Activation, Real, TensorError};
+use crate::{Real, TensorError};
 
-const FORMAT: &str = "liouville-v1";
+/// The format's name in every header.
+pub const FORMAT: &str = "liouville-checkpoint";
+/// The format version this build writes and reads. Version 1 (before typed configs) stored
+/// `k=v;` strings and is refused with a [`TensorError::CheckpointMismatch`] on `version`.
+pub const VERSION: u32 = 2;
 
-/// A loaded model and its metadata fields.
-pub type Loaded<E, D> = (Mlp<E, D>, HashMap<String, String>);
+/// The metadata of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Format version ([`VERSION`]).
+    pub version: u32,
+    /// "F32" or "F64".
+    pub dtype: String,
+    /// The model's [`Configured::KIND`].
+    pub kind: String,
+    /// The model's [`Configured::Config`] as JSON.
+    pub config: serde_json::Value,
+    /// Optimiser steps taken when it was written (training checkpoints).
+    #[serde(default)]
+    pub step: Option<usize>,
+    /// The monitored loss at that step.
+    #[serde(default)]
+    pub loss: Option<f64>,
+}
+
+impl Header {
+    /// The config, typed (an error names the field serde could not read).
+    pub fn config<C: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<C, TensorError> {
+        serde_json::from_value(self.config.clone()).map_err(|e| TensorError::Checkpoint {
+            path: path.to_owned(),
+            message: format!("the {} config does not parse: {e}", self.kind),
+        })
+    }
+}
+
+/// Where training was when a checkpoint was written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Optimiser steps taken.
+    pub step: usize,
+    /// The monitored (validation or training) loss.
+    pub loss: f64,
+}
 
 fn st_dtype<E: Real>() -> StDtype {
     if E::NAME == "F32" { StDtype::F32 } else { StDtype::F64 }
@@ -48,16 +96,21 @@ fn from_bytes<E: Real>(b: &[u8]) -> Vec<E> {
     }
 }
 
-/// Checkpoint name of an activation.
-pub(crate) fn activation_name(a: Activation) -> &'static str {
-    a.name()
-}
-
-/// The checkpoint bytes of `model`, with `extra` metadata (for example the training step).
-pub fn to_safetensors<E: Real, D: Device<E>>(
-    model: &impl Module<E, D>,
-    extra: &[(&str, String)],
+/// The checkpoint bytes of `model`.
+pub fn to_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
+    model: &M,
+    progress: Option<Progress>,
 ) -> Result<Vec<u8>, TensorError> {
+    let header = Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        dtype: E::NAME.into(),
+        kind: M::KIND.into(),
+        config: serde_json::to_value(model.config())
+            .map_err(|e| TensorError::InvalidConfig(format!("config does not serialise: {e}")))?,
+        step: progress.map(|p| p.step),
+        loss: progress.map(|p| p.loss).filter(|l| l.is_finite()),
+    };
     let host: Vec<(String, Vec<usize>, Vec<u8>)> = model
         .parameters()
         .into_iter()
@@ -68,70 +121,37 @@ pub fn to_safetensors<E: Real, D: Device<E>>(
         .map(|(name, shape, data)| TensorView::new(st_dtype::<E>(), shape.clone(), data).map(|v| (name.clone(), v)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TensorError::InvalidConfig(format!("safetensors view: {e}")))?;
-    // One metadata entry with fields in a fixed order: a HashMap's iteration order would make
-    // the header (and so the file) differ from save to save.
-    let mut fields = vec![
-        ("format".to_string(), FORMAT.to_string()),
-        ("dtype".to_string(), E::NAME.to_string()),
-    ];
-    fields.extend(model.describe());
-    fields.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
-    if fields
-        .iter()
-        .any(|(k, v)| k.contains(['=', ';']) || v.contains(['=', ';']))
-    {
-        return Err(TensorError::InvalidConfig("metadata may not contain '=' or ';'".into()));
-    }
-    let mut meta: HashMap<String, String> = HashMap::new();
-    meta.insert(
-        "liouville".into(),
-        fields
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";"),
-    );
+    let json = serde_json::to_string(&header).map_err(|e| TensorError::InvalidConfig(format!("header: {e}")))?;
+    let meta: HashMap<String, String> = HashMap::from([("liouville".to_string(), json)]);
     safetensors::tensor::serialize(views, Some(meta))
         .map_err(|e| TensorError::InvalidConfig(format!("safetensors: {e}")))
 }
 
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TensorError> {
-    let io = |source| TensorError::Io {
+/// Saves `model` to `path` atomically.
+pub fn save<E: Real, D: Device<E>, M: Configured<E, D>>(
+    model: &M,
+    path: &Path,
+    progress: Option<Progress>,
+) -> Result<(), TensorError> {
+    let bytes = to_safetensors(model, progress)?;
+    liouville_base::files::write_atomic(path, &bytes).map_err(|source| TensorError::Io {
         path: path.to_owned(),
         source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!("{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
 
-/// Saves `model` to `path` atomically.
-pub fn save<E: Real, D: Device<E>>(
-    model: &impl Module<E, D>,
-    path: &Path,
-    extra: &[(&str, String)],
-) -> Result<(), TensorError> {
-    write_atomic(path, &to_safetensors(model, extra)?)
+fn mismatch(path: &Path, field: &str, expected: impl ToString, found: impl ToString) -> TensorError {
+    TensorError::CheckpointMismatch {
+        path: path.to_owned(),
+        field: field.into(),
+        expected: expected.to_string(),
+        found: found.to_string(),
+    }
 }
 
-/// The `liouville` metadata fields of checkpoint bytes, after checking format and dtype.
-fn read_fields<E: Real>(bytes: &[u8], path: &Path) -> Result<HashMap<String, String>, TensorError> {
+/// The header of checkpoint bytes, after checking the format and its version; `path` labels
+/// errors.
+pub fn header_of(bytes: &[u8], path: &Path) -> Result<Header, TensorError> {
     let bad = |message: String| TensorError::Checkpoint {
         path: path.to_owned(),
         message,
@@ -142,47 +162,80 @@ fn read_fields<E: Real>(bytes: &[u8], path: &Path) -> Result<HashMap<String, Str
         .as_ref()
         .and_then(|m| m.get("liouville"))
         .ok_or_else(|| bad("no liouville metadata".into()))?;
-    let meta: HashMap<String, String> = raw
-        .split(';')
-        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-        .collect();
-    if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(bad(format!("format {:?} is not {FORMAT}", meta.get("format"))));
+    if raw.starts_with("format=liouville-v1") {
+        return Err(mismatch(path, "version", VERSION, 1));
     }
-    if meta.get("dtype").map(String::as_str) != Some(E::NAME) {
-        return Err(bad(format!("dtype {:?}, expected {}", meta.get("dtype"), E::NAME)));
+    let header: Header = serde_json::from_str(raw).map_err(|e| bad(format!("unreadable header: {e}")))?;
+    if header.format != FORMAT {
+        return Err(mismatch(path, "format", FORMAT, &header.format));
     }
-    Ok(meta)
+    if header.version != VERSION {
+        return Err(mismatch(path, "version", VERSION, header.version));
+    }
+    Ok(header)
 }
 
-/// Parses checkpoint bytes of an MLP (architecture from the metadata) into a model on `device`;
-/// `path` only labels errors.
-pub fn from_safetensors<E: Real, D: Device<E>>(
+/// The header of a checkpoint file (format and version checked), without loading its tensors:
+/// which model it holds, its config and its training step.
+pub fn read_header(path: &Path) -> Result<Header, TensorError> {
+    header_of(&read(path)?, path)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TensorError> {
+    std::fs::read(path).map_err(|source| TensorError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Checks dtype and kind of `header` against `M`.
+fn expect_model<E: Real, D: Device<E>, M: Configured<E, D>>(header: &Header, path: &Path) -> Result<(), TensorError> {
+    if header.dtype != E::NAME {
+        return Err(mismatch(path, "dtype", E::NAME, &header.dtype));
+    }
+    if header.kind != M::KIND {
+        return Err(mismatch(path, "kind", M::KIND, &header.kind));
+    }
+    Ok(())
+}
+
+/// Builds the model a checkpoint's bytes describe on `device` and fills its weights.
+pub fn from_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
     device: &D,
     bytes: &[u8],
     path: &Path,
-) -> Result<Loaded<E, D>, TensorError> {
-    let bad = |message: String| TensorError::Checkpoint {
+) -> Result<(M, Header), TensorError> {
+    let header = header_of(bytes, path)?;
+    expect_model::<E, D, M>(&header, path)?;
+    let config: M::Config = header.config(path)?;
+    let mut model = M::from_config(&config, device, 0).map_err(|e| TensorError::Checkpoint {
         path: path.to_owned(),
-        message,
-    };
-    let meta = read_fields::<E>(bytes, path)?;
-    let activation = meta
-        .get("activation")
-        .and_then(|a| Activation::parse(a))
-        .ok_or_else(|| bad("unknown activation".into()))?;
-    let widths: Vec<usize> = meta
-        .get("widths")
-        .ok_or_else(|| bad("no widths".into()))?
-        .split(',')
-        .map(|w| w.parse::<usize>().map_err(|e| bad(format!("widths: {e}"))))
-        .collect::<Result<_, _>>()?;
-    if widths.len() < 2 || widths.contains(&0) {
-        return Err(bad(format!("invalid widths {widths:?}")));
-    }
-    let mut model = Mlp::new(device, &widths, activation, crate::Init::Xavier, 0)?;
+        message: format!("its {} config does not build: {e}", header.kind),
+    })?;
     fill(&mut model, bytes, path)?;
-    Ok((model, meta))
+    Ok((model, header))
+}
+
+/// Loads a checkpoint written by [`save`] onto `device`: reads the config, builds, fills.
+pub fn load<E: Real, D: Device<E>, M: Configured<E, D>>(device: &D, path: &Path) -> Result<(M, Header), TensorError> {
+    from_safetensors(device, &read(path)?, path)
+}
+
+/// Loads a checkpoint into an existing `model`, which must have the file's kind and config; on
+/// error the model is left unchanged.
+pub fn load_into<E: Real, D: Device<E>, M: Configured<E, D>>(
+    model: &mut M,
+    path: &Path,
+) -> Result<Header, TensorError> {
+    let bytes = read(path)?;
+    let header = header_of(&bytes, path)?;
+    expect_model::<E, D, M>(&header, path)?;
+    let ours = serde_json::to_value(model.config()).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
+    if let Some((field, expected, found)) = first_difference("config", &ours, &header.config) {
+        return Err(mismatch(path, &field, expected, found));
+    }
+    fill(model, &bytes, path)?;
+    Ok(header)
 }
 
 /// Copies the checkpoint's tensors into `model`, checking names, shapes, dtype and finiteness;
@@ -195,23 +248,26 @@ fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path
     let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("corrupt: {e}")))?;
     let params = model.parameters();
     if st.names().len() != params.len() {
-        return Err(bad(format!(
-            "{} tensors, the model has {}",
-            st.names().len(),
-            params.len()
-        )));
+        return Err(mismatch(path, "number of tensors", params.len(), st.names().len()));
     }
     let mut values = Vec::with_capacity(params.len());
     for (name, p) in &params {
         let t = st.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
-        if t.dtype() != st_dtype::<E>() || t.shape() != p.dims().as_slice() {
-            return Err(bad(format!(
-                "{name}: {:?} {:?}, the model has {:?} {:?}",
-                t.dtype(),
-                t.shape(),
-                st_dtype::<E>(),
-                p.dims()
-            )));
+        if t.dtype() != st_dtype::<E>() {
+            return Err(mismatch(
+                path,
+                name,
+                format!("{:?}", st_dtype::<E>()),
+                format!("{:?}", t.dtype()),
+            ));
+        }
+        if t.shape() != p.dims().as_slice() {
+            return Err(mismatch(
+                path,
+                name,
+                format!("{:?}", p.dims()),
+                format!("{:?}", t.shape()),
+            ));
         }
         let v: Vec<E> = from_bytes(t.data());
         if v.iter().any(|x| !x.is_finite()) {
@@ -225,61 +281,6 @@ fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path
             ParamMut::Matrix(m) => *m = m.device().tensor_from_vec(v, *m.shape()),
             ParamMut::Vector(b) => *b = b.device().tensor_from_vec(v, *b.shape()),
         }
-    }
-    Ok(())
-}
-
-/// The `liouville` metadata of a checkpoint file (format and dtype checked), without loading
-/// its tensors: which model it holds, its architecture and training step.
-pub fn metadata<E: Real>(path: &Path) -> Result<HashMap<String, String>, TensorError> {
-    let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    read_fields::<E>(&bytes, path)
-}
-
-/// Loads an MLP checkpoint written by [`save`].
-pub fn load<E: Real, D: Device<E>>(device: &D, path: &Path) -> Result<Loaded<E, D>, TensorError> {
-    let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    from_safetensors(device, &bytes, path)
-}
-
-/// Loads a checkpoint into an existing `model` of the same architecture (any [`Module`]: every
-/// parameter must be present under its name with its shape and dtype). On error the model is
-/// left unchanged.
-pub fn load_into<E: Real, D: Device<E>>(
-    model: &mut impl Module<E, D>,
-    path: &Path,
-) -> Result<HashMap<String, String>, TensorError> {
-    let bytes = std::fs::read(path).map_err(|source| TensorError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let meta = read_fields::<E>(&bytes, path)?;
-    fill(model, &bytes, path)?;
-    Ok(meta)
-}
-
-/// Checks that a checkpoint matches the expected architecture (widths and activation).
-pub fn expect_architecture<E: Real, D: Device<E>>(
-    model: &Mlp<E, D>,
-    widths: &[usize],
-    activation: Activation,
-    path: &Path,
-) -> Result<(), TensorError> {
-    if model.widths() != widths || model.activation() != activation {
-        return Err(TensorError::Checkpoint {
-            path: path.to_owned(),
-            message: format!(
-                "architecture {:?}/{:?} does not match the expected {widths:?}/{activation:?}",
-                model.widths(),
-                model.activation()
-            ),
-        });
     }
     Ok(())
 }

@@ -12,7 +12,8 @@
 
 use dfdx::prelude::*;
 
-use crate::mlp::{Matrix, Vector};
+use crate::columns;
+use crate::shapes::{Matrix, Vector};
 use crate::tape::Threaded;
 use crate::{Real, TensorError};
 
@@ -149,15 +150,6 @@ fn take_columns<E: Real, D: Device<E>>(x: &Matrix<E, D>, from: usize, n: usize) 
     x.device().tensor_from_vec(cols, (batch, n))
 }
 
-/// The constant `[n, width]` matrix placing n columns at offset `from` of `width`.
-fn placement<E: Real, D: Device<E>>(device: &D, n: usize, from: usize, width: usize) -> Matrix<E, D> {
-    let mut m = vec![E::default(); n * width];
-    for k in 0..n {
-        m[k * width + from + k] = E::ONE;
-    }
-    device.tensor_from_vec(m, (n, width))
-}
-
 /// H(q, p) = T(p) + V(q) on rows `[q, p]` (d columns each).
 pub struct Separable<K, P> {
     /// Kinetic energy T(p).
@@ -190,8 +182,8 @@ impl<E: Real, D: Device<E>, K: Energy<E, D>, P: Energy<E, D>> Energy<E, D> for S
         let k = self.kinetic.derive(tp, &take_columns(x, dq, dp), &dirs_p)?;
         let dev = x.device();
         let (place_q, place_p) = (
-            placement::<E, D>(dev, dq, 0, dq + dp),
-            placement::<E, D>(dev, dp, dq, dq + dp),
+            columns::place::<E, D>(dev, dq, dq + dp, 0),
+            columns::place::<E, D>(dev, dp, dq + dp, dq),
         );
         let join = |tp: &mut Threaded<T>, gq: Matrix<E, D>, gp: Matrix<E, D>| {
             tp.step(|t| {
@@ -216,6 +208,11 @@ pub struct QuadraticKinetic<E: Real, D: Device<E>> {
 }
 
 impl<E: Real, D: Device<E>> QuadraticKinetic<E, D> {
+    /// ε, the floor of M's eigenvalues.
+    pub fn epsilon(&self) -> f64 {
+        self.epsilon
+    }
+
     /// Starts at M = I + εI (L = I); `epsilon` ≥ 0 bounds M's smallest eigenvalue from below.
     pub fn identity(device: &D, dim: usize, epsilon: f64) -> Result<Self, TensorError> {
         if dim == 0 || epsilon.is_nan() || epsilon < 0.0 {
@@ -226,12 +223,9 @@ impl<E: Real, D: Device<E>> QuadraticKinetic<E, D> {
         let eye: Vec<E> = (0..dim * dim)
             .map(|i| if i / dim == i % dim { E::ONE } else { E::default() })
             .collect();
-        let mask: Vec<E> = (0..dim * dim)
-            .map(|i| if i % dim <= i / dim { E::ONE } else { E::default() })
-            .collect();
         Ok(Self {
             factor: device.tensor_from_vec(eye, (dim, dim)),
-            mask: device.tensor_from_vec(mask, (dim, dim)),
+            mask: columns::lower_triangle(device, dim),
             epsilon,
         })
     }

@@ -30,6 +30,19 @@ pub enum TensorError {
         /// What is wrong with it.
         message: String,
     },
+    /// A well-formed checkpoint of another kind, format version, dtype, configuration or shape
+    /// than the one asked for.
+    #[error("checkpoint {path}: {field} is {found}, expected {expected}")]
+    CheckpointMismatch {
+        /// File.
+        path: PathBuf,
+        /// What differs: `kind`, `version`, `dtype`, `config.<field>` or a tensor's name.
+        field: String,
+        /// What the caller's model has.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
     /// File system error.
     #[error("{path}: {source}")]
     Io {

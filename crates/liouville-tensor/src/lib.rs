@@ -7,26 +7,39 @@
 //! finite differences in f64 (`tests/finite_differences.rs`).
 //!
 //! Devices: dfdx's `Cpu` by default; `Cuda` with the `cuda` feature — every model is generic
-//! over the device.
+//! over dtype and device, and nothing outside [`device`] names either.
 
 mod activation;
+pub mod batch;
+pub mod bijection;
 pub mod checkpoint;
+pub mod columns;
+pub mod config;
 pub mod device;
 pub mod energy;
 mod error;
+pub mod host;
 pub mod losses;
 pub mod mlp;
 pub mod module;
+pub mod normalization;
 pub mod optim;
 mod real;
+pub mod recurrent;
 pub mod segment;
+pub mod shapes;
+pub mod surrogate;
+pub mod sympnet;
 pub mod tape;
+pub mod testing;
 pub mod train;
 
 pub use activation::Activation;
+pub use bijection::Bijection;
+pub use config::Configured;
 pub use dfdx;
 pub use energy::{Energy, EnergyDerivatives};
 pub use error::TensorError;
-pub use mlp::{Init, Mlp};
+pub use mlp::{Init, Mlp, MlpConfig};
 pub use module::Module;
 pub use real::Real;

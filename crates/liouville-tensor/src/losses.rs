@@ -4,8 +4,9 @@
 
 use dfdx::prelude::*;
 
+use crate::columns;
 use crate::energy::Energy;
-use crate::mlp::Matrix;
+use crate::shapes::Matrix;
 use crate::{Real, TensorError};
 
 /// The constant matrix S with [∂H/∂q, ∂H/∂p]·S = [∂H/∂p, -∂H/∂q] (Hamilton's equations).
@@ -70,10 +71,7 @@ pub fn gradient_penalty<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 
 /// Column k of `t` as `[batch, 1]`, by a product with a one-hot selector (differentiable).
 fn column<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(t: Matrix<E, D, T>, k: usize) -> Matrix<E, D, T> {
-    let n = t.shape().1;
-    let mut sel = vec![E::default(); n];
-    sel[k] = E::ONE;
-    let sel = t.device().tensor_from_vec(sel, (n, 1));
+    let sel = columns::select(t.device(), t.shape().1, k, 1);
     t.matmul(sel.retaped::<T>())
 }
 
@@ -142,11 +140,7 @@ pub fn lnn_accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         let q1 = (a.retaped::<T>() * r1.clone().put_tape(t1) - c.clone().put_tape(tc) * r0.put_tape(t0))
             / det.put_tape(tdet);
         // Back to [batch, 2] as q0·[1, 0] + q1·[0, 1].
-        let row = |k: usize| {
-            let mut s = vec![E::default(); 2];
-            s[k] = E::ONE;
-            dev.tensor_from_vec(s, (1, 2))
-        };
+        let row = |k: usize| columns::place(&dev, 1, 2, k);
         q0.matmul(row(0).retaped::<T>()) + q1.matmul(row(1).retaped::<T>())
     };
     Ok(d.attach(qdd))

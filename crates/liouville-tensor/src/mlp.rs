@@ -14,6 +14,8 @@
 
 use dfdx::prelude::*;
 
+use liouville_base::random::Rng;
+
 use crate::energy::{Derivatives, Energy, EnergyDerivatives, check_directions};
 use crate::tape::Threaded;
 use crate::{Activation, Real, TensorError};
@@ -24,14 +26,12 @@ pub enum Init {
     /// Glorot & Bengio (2010): U[-√(6/(nᵢₙ+nₒᵤₜ)), √(6/(nᵢₙ+nₒᵤₜ))], zero biases.
     Xavier,
     /// Saxe et al. (2014): a random orthogonal matrix (Gram–Schmidt of a Gaussian matrix), zero
-    /// biases — the HNN paper's choice.
+    /// biases. (Greydanus et al.'s code orthogonalises the weights only and keeps PyTorch's
+    /// U(±1/√fan_in) biases.)
     Orthogonal,
 }
 
-/// A batch of row vectors.
-pub type Matrix<E, D, T = NoneTape> = Tensor<(usize, usize), E, D, T>;
-/// A vector.
-pub type Vector<E, D, T = NoneTape> = Tensor<(usize,), E, D, T>;
+pub use crate::shapes::{Matrix, Vector};
 /// An output and its Jacobian-vector products (see [`Mlp::forward_with_tangents`]).
 pub type WithTangents<E, D> = (Matrix<E, D>, Vec<Matrix<E, D>>);
 
@@ -40,31 +40,18 @@ pub type WithTangents<E, D> = (Matrix<E, D>, Vec<Matrix<E, D>>);
 pub struct Mlp<E: Real, D: Device<E>> {
     widths: Vec<usize>,
     activation: Activation,
+    init: Init,
     /// Weights `[in, out]` per layer.
     pub weights: Vec<Matrix<E, D>>,
     /// Biases per layer.
     pub biases: Vec<Vector<E, D>>,
 }
 
-/// SplitMix64: a tiny seeded generator for initialisation, independent of the device.
-struct InitRng(u64);
-
-impl InitRng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (1.0 - self.next(), self.next());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
+/// The random stream of weight initialisation (of the seed given to [`Mlp::new`]).
+const INIT_STREAM: u64 = 0x1417;
 
 /// A `rows × cols` matrix with orthonormal columns (or rows, whichever are fewer), row-major.
-fn orthogonal(rows: usize, cols: usize, rng: &mut InitRng) -> Vec<f64> {
+fn orthogonal(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f64> {
     let (n, k) = (rows.max(cols), rows.min(cols));
     // k orthonormal vectors of length n by modified Gram–Schmidt.
     let mut basis: Vec<Vec<f64>> = Vec::with_capacity(k);
@@ -88,7 +75,56 @@ fn orthogonal(rows: usize, cols: usize, rng: &mut InitRng) -> Vec<f64> {
     m
 }
 
+/// How to build an [`Mlp`]: `widths` = [input, hidden…, output].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MlpConfig {
+    /// Layer widths [input, hidden…, output].
+    pub widths: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Weight initialisation.
+    pub init: Init,
+}
+
+impl MlpConfig {
+    /// `[input] → hidden → [output]`.
+    pub fn new(input: usize, hidden: &[usize], output: usize, activation: Activation, init: Init) -> Self {
+        Self {
+            widths: std::iter::once(input)
+                .chain(hidden.iter().copied())
+                .chain([output])
+                .collect(),
+            activation,
+            init,
+        }
+    }
+    /// The network on `device`, weights from random stream `seed`.
+    pub fn init<E: Real, D: Device<E>>(&self, device: &D, seed: u64) -> Result<Mlp<E, D>, TensorError> {
+        Mlp::new(device, &self.widths, self.activation, self.init, seed)
+    }
+}
+
+impl<E: Real, D: Device<E>> crate::config::Configured<E, D> for Mlp<E, D> {
+    const KIND: &'static str = "mlp";
+    type Config = MlpConfig;
+    fn config(&self) -> MlpConfig {
+        MlpConfig {
+            widths: self.widths.clone(),
+            activation: self.activation,
+            init: self.init,
+        }
+    }
+    fn from_config(config: &MlpConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        config.init(device, seed)
+    }
+}
+
 impl<E: Real, D: Device<E>> Mlp<E, D> {
+    /// The device holding the parameters.
+    pub fn device(&self) -> &D {
+        self.weights[0].device()
+    }
+
     /// An MLP with layer widths `widths` = [input, hidden…, output] on `device`.
     pub fn new(
         device: &D,
@@ -102,7 +138,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
                 "MLP widths must be at least [in, out], all > 0: {widths:?}"
             )));
         }
-        let mut rng = InitRng(seed ^ 0x5851_F42D_4C95_7F2D);
+        let mut rng = Rng::stream(seed, INIT_STREAM);
         let mut weights = Vec::new();
         let mut biases = Vec::new();
         for w in widths.windows(2) {
@@ -110,7 +146,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
             let values: Vec<f64> = match init {
                 Init::Xavier => {
                     let bound = (6.0 / (n_in + n_out) as f64).sqrt();
-                    (0..n_in * n_out).map(|_| bound * (2.0 * rng.next() - 1.0)).collect()
+                    (0..n_in * n_out).map(|_| rng.uniform_in(-bound, bound)).collect()
                 }
                 Init::Orthogonal => orthogonal(n_in, n_out, &mut rng),
             };
@@ -120,6 +156,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         Ok(Self {
             widths: widths.to_vec(),
             activation,
+            init,
             weights,
             biases,
         })
@@ -151,6 +188,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         Ok(Self {
             widths,
             activation,
+            init: Init::Xavier,
             weights,
             biases,
         })

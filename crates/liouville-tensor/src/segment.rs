@@ -1,23 +1,41 @@
-//! Segment sum (scatter-add), the reduction graph networks need and dfdx lacks:
+//! Segment reductions (scatter-add and friends), the aggregations graph networks need and dfdx
+//! lacks, on every device:
 //!
-//! out[s, :] = Σ_{e : segment[e] = s} x[e, :],  with backward ∂L/∂x[e, :] = ∂L/∂out[segment[e], :]
-//! (a gather). A custom CPU op recorded on the tape with `Tape::add_backward_op`.
+//! sum:  out[s, :] = Σ_{e : segment[e] = s} x[e, :]
+//! mean: out[s, :] = sum[s, :] / max(nₛ, 1)
+//! max:  out[s, :] = max_{e : segment[e] = s} x[e, :]   (0 for an empty segment)
+//!
+//! Built from dfdx's `gather` (whose backward is a scatter-add on CPU and CUDA alike): the rows of
+//! each segment are gathered into a padded `[segments, K, features]` block (K the largest segment
+//! size; padding points at row 0 and is masked out), then reduced over K. The gradient of the sum
+//! is the gather ∂L/∂x[e] = ∂L/∂out[segment[e]]; of the max, it flows to the maximising rows.
+//! Memory is segments·K·features, fine for the bounded degrees of particle graphs.
 
 use dfdx::prelude::*;
 
-use crate::mlp::Matrix;
+use crate::shapes::Matrix;
 use crate::{Real, TensorError};
 
-/// Sums the rows of `x` `[edges, features]` into `segments` rows by `segment_ids[e]`.
-pub fn segment_sum<E: Real, T: Tape<E, Cpu>>(
-    x: Matrix<E, Cpu, T>,
+/// The padded gather plan of a segmentation.
+struct Plan<E: Real, D: Device<E>> {
+    /// `[segments, K]` row indices (padding: 0).
+    index: Tensor<(usize, usize), usize, D>,
+    /// `[segments, K]` 1 for a real row, 0 for padding.
+    mask: Tensor<(usize, usize), E, D>,
+    /// Rows per segment.
+    counts: Vec<usize>,
+    width: usize,
+}
+
+fn plan<E: Real, D: Device<E>>(
+    device: &D,
+    rows: usize,
     segment_ids: &[usize],
     segments: usize,
-) -> Result<Matrix<E, Cpu, T>, TensorError> {
-    let (edges, features) = *x.shape();
-    if segment_ids.len() != edges {
+) -> Result<Plan<E, D>, TensorError> {
+    if segment_ids.len() != rows {
         return Err(TensorError::ShapeMismatch(format!(
-            "{} segment ids for {edges} rows",
+            "{} segment ids for {rows} rows",
             segment_ids.len()
         )));
     }
@@ -26,27 +44,100 @@ pub fn segment_sum<E: Real, T: Tape<E, Cpu>>(
             "segment id {bad} out of range 0..{segments}"
         )));
     }
-    let (x, mut tape) = x.split_tape();
-    let values = x.as_vec();
-    let mut out = vec![E::default(); segments * features];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); segments];
     for (e, &s) in segment_ids.iter().enumerate() {
-        for f in 0..features {
-            out[s * features + f] += values[e * features + f];
+        members[s].push(e);
+    }
+    let width = members.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let mut index = vec![0usize; segments * width];
+    let mut mask = vec![E::default(); segments * width];
+    for (s, m) in members.iter().enumerate() {
+        for (k, &e) in m.iter().enumerate() {
+            index[s * width + k] = e;
+            mask[s * width + k] = E::ONE;
         }
     }
-    let out = x.device().tensor_from_vec(out, (segments, features));
-    let ids = segment_ids.to_vec();
-    let (x_ref, out_ref) = (x.clone(), out.clone());
-    tape.add_backward_op(move |grads| {
-        grads.try_alloc_for(&out_ref)?;
-        let upstream = grads.get(&out_ref).as_vec();
-        let grad_x = grads.get_or_alloc_mut(&x_ref)?;
-        for (e, &s) in ids.iter().enumerate() {
-            for f in 0..features {
-                grad_x[e * features + f] += upstream[s * features + f];
+    Ok(Plan {
+        index: device.tensor_from_vec(index, (segments, width)),
+        mask: device.tensor_from_vec(mask, (segments, width)),
+        counts: members.iter().map(Vec::len).collect(),
+        width,
+    })
+}
+
+/// The rows of `x` gathered per segment, `[segments, K, features]`, padding zeroed.
+fn gathered<E: Real, D: Device<E>, T: Tape<E, D>>(
+    x: Matrix<E, D, T>,
+    p: &Plan<E, D>,
+) -> Result<Tensor<(usize, usize, usize), E, D, T>, TensorError> {
+    let (rows, features) = *x.shape();
+    if rows == 0 {
+        return Err(TensorError::ShapeMismatch("segment reduction of zero rows".into()));
+    }
+    let segments = p.counts.len();
+    let shape = (segments, p.width, features);
+    let g: Tensor<(usize, usize, usize), E, D, T> = x.gather(p.index.clone());
+    Ok(g * p.mask.clone().broadcast_like::<_, Axis<2>>(&shape))
+}
+
+/// Sums the rows of `x` `[rows, features]` into `segments` rows by `segment_ids[row]`.
+pub fn segment_sum<E: Real, D: Device<E>, T: Tape<E, D>>(
+    x: Matrix<E, D, T>,
+    segment_ids: &[usize],
+    segments: usize,
+) -> Result<Matrix<E, D, T>, TensorError> {
+    let p = plan::<E, D>(x.device(), x.shape().0, segment_ids, segments)?;
+    Ok(gathered(x, &p)?.sum::<(usize, usize), Axis<1>>())
+}
+
+/// The mean of each segment's rows (0 for an empty segment).
+pub fn segment_mean<E: Real, D: Device<E>, T: Tape<E, D>>(
+    x: Matrix<E, D, T>,
+    segment_ids: &[usize],
+    segments: usize,
+) -> Result<Matrix<E, D, T>, TensorError> {
+    let features = x.shape().1;
+    let p = plan::<E, D>(x.device(), x.shape().0, segment_ids, segments)?;
+    let inv: Vec<E> = p.counts.iter().map(|&n| E::of(1.0 / n.max(1) as f64)).collect();
+    let inv = x.device().tensor_from_vec(inv, (segments,));
+    let sum = gathered(x, &p)?.sum::<(usize, usize), Axis<1>>();
+    Ok(sum * inv.broadcast_like::<_, Axis<1>>(&(segments, features)))
+}
+
+/// The element-wise maximum of each segment's rows (0 for an empty segment).
+pub fn segment_max<E: Real, D: Device<E>, T: Tape<E, D>>(
+    x: Matrix<E, D, T>,
+    segment_ids: &[usize],
+    segments: usize,
+) -> Result<Matrix<E, D, T>, TensorError> {
+    let (rows, features) = *x.shape();
+    if rows == 0 {
+        return Err(TensorError::ShapeMismatch("segment reduction of zero rows".into()));
+    }
+    let dev = x.device().clone();
+    let p = plan::<E, D>(&dev, rows, segment_ids, segments)?;
+    let shape = (segments, p.width, features);
+    // Padding gets a large negative offset so it never wins; empty segments are zeroed after.
+    let offset: Vec<E> = p
+        .mask
+        .as_vec()
+        .into_iter()
+        .map(|m| {
+            if m == E::ONE {
+                E::default()
+            } else {
+                E::of(-1e30_f64.min(E::max_value().to64() / 4.0))
             }
-        }
-        Ok(())
-    });
-    Ok(out.put_tape(tape))
+        })
+        .collect();
+    let offset = dev.tensor_from_vec(offset, (segments, p.width));
+    let nonempty: Vec<E> = p
+        .counts
+        .iter()
+        .map(|&n| if n > 0 { E::ONE } else { E::default() })
+        .collect();
+    let nonempty = dev.tensor_from_vec(nonempty, (segments,));
+    let g: Tensor<(usize, usize, usize), E, D, T> = x.gather(p.index.clone());
+    let m = (g + offset.broadcast_like::<_, Axis<2>>(&shape)).max::<(usize, usize), Axis<1>>();
+    Ok(m * nonempty.broadcast_like::<_, Axis<1>>(&(segments, features)))
 }

@@ -1,85 +1,27 @@
-//! The training loop: seeded shuffling and minibatches, a validation split, early stopping,
-//! learning-rate schedules and clipping, detection of non-finite losses and gradients (which
-//! stops with an error and keeps the last good checkpoint), an indicatif progress bar, and
+//! The training loop and its step: seeded minibatches of any [`Data`], a validation split, early
+//! stopping, learning-rate schedules and clipping, detection of non-finite losses and gradients
+//! (which stops with an error and keeps the last good checkpoint), an indicatif progress bar, and
 //! metrics as JSON lines.
+//!
+//! [`train`] drives one model with one optimiser; [`Trainer`] is its step, public so a caller can
+//! alternate several models and optimisers (a GAN's critic k steps, then its generator) or apply
+//! an externally computed gradient ([`Trainer::apply_external`]: CD-k, the adjoint).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use dfdx::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
+use liouville_base::random::Rng;
 
-use crate::checkpoint;
+pub use crate::batch::{Data, Examples, Rows, Supervised, Window, Windows};
+use crate::checkpoint::{self, Progress};
+use crate::config::Configured;
 use crate::energy::Energy;
-use crate::mlp::{Matrix, Mlp};
+use crate::mlp::Mlp;
 use crate::module::{Module, ParamRef};
-use crate::optim::{Optimizer, OptimizerState, Schedule};
-use crate::{Real, TensorError};
-
-/// Inputs and targets on the host, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Examples {
-    /// `[rows, input]`.
-    pub inputs: Vec<f64>,
-    /// `[rows, target]`.
-    pub targets: Vec<f64>,
-    /// Input width.
-    pub input_width: usize,
-    /// Target width.
-    pub target_width: usize,
-}
-
-impl Examples {
-    /// Validates that both arrays hold the same number of finite rows.
-    pub fn new(
-        inputs: Vec<f64>,
-        input_width: usize,
-        targets: Vec<f64>,
-        target_width: usize,
-    ) -> Result<Self, TensorError> {
-        if input_width == 0
-            || target_width == 0
-            || !inputs.len().is_multiple_of(input_width)
-            || !targets.len().is_multiple_of(target_width)
-        {
-            return Err(TensorError::ShapeMismatch(
-                "array lengths are not multiples of their widths".into(),
-            ));
-        }
-        if inputs.len() / input_width != targets.len() / target_width || inputs.is_empty() {
-            return Err(TensorError::ShapeMismatch(
-                "inputs and targets have different row counts".into(),
-            ));
-        }
-        if inputs.iter().chain(&targets).any(|v| !v.is_finite()) {
-            return Err(TensorError::NonFinite {
-                what: "training data",
-                step: 0,
-            });
-        }
-        Ok(Self {
-            inputs,
-            targets,
-            input_width,
-            target_width,
-        })
-    }
-    /// Number of rows.
-    pub fn rows(&self) -> usize {
-        self.inputs.len() / self.input_width
-    }
-    fn gather<E: Real, D: Device<E>>(&self, device: &D, rows: &[usize]) -> (Matrix<E, D>, Matrix<E, D>) {
-        let pick = |data: &[f64], w: usize| -> Vec<E> {
-            rows.iter()
-                .flat_map(|&r| data[r * w..(r + 1) * w].iter().map(|&v| E::of(v)))
-                .collect()
-        };
-        (
-            device.tensor_from_vec(pick(&self.inputs, self.input_width), (rows.len(), self.input_width)),
-            device.tensor_from_vec(pick(&self.targets, self.target_width), (rows.len(), self.target_width)),
-        )
-    }
-}
+use crate::optim::{Optimizer, OptimizerState, Schedule, UpdateInfo};
+use crate::{Real, TensorError, host};
 
 /// Training settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,16 +96,12 @@ pub struct TrainReport {
     pub stopped_early: bool,
 }
 
-/// A loss of a model `M` on a batch: `(model, inputs, targets, tape) -> scalar`.
-pub trait Loss<E: Real, D: Device<E>, M> {
+/// A loss of a model `M` on a batch `B` (by default supervised rows): `(model, batch, tape) ->
+/// scalar`.
+pub trait Loss<E: Real, D: Device<E>, M, B = Supervised<E, D>> {
     /// The loss with its tape.
-    fn loss<T: Tape<E, D> + Merge<T>>(
-        &self,
-        model: &M,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
-        tape: T,
-    ) -> Result<Tensor<(), E, D, T>, TensorError>;
+    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &M, batch: &B, tape: T)
+    -> Result<Tensor<(), E, D, T>, TensorError>;
 }
 
 /// Plain regression: mean squared error of the network's output.
@@ -173,19 +111,18 @@ impl<E: Real, D: Device<E>> Loss<E, D, Mlp<E, D>> for Regression {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &Mlp<E, D>,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
-        let out = model.forward(x, tape)?;
-        if out.shape() != y.shape() {
+        let out = model.forward(&batch.inputs, tape)?;
+        if out.shape() != batch.targets.shape() {
             return Err(TensorError::ShapeMismatch(format!(
                 "output {:?} vs target {:?}",
                 out.shape(),
-                y.shape()
+                batch.targets.shape()
             )));
         }
-        Ok((out - y.retaped::<T>()).square().mean())
+        Ok((out - batch.targets.retaped::<T>()).square().mean())
     }
 }
 
@@ -196,35 +133,148 @@ impl<E: Real, D: Device<E>, H: Energy<E, D>> Loss<E, D, H> for Hamiltonian {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &H,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
-        crate::losses::hnn_loss(model, x, y, tape)
+        crate::losses::hnn_loss(model, &batch.inputs, &batch.targets, tape)
     }
 }
 
-fn shuffled(n: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed ^ 0xA076_1D64_78BD_642F;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        order.swap(i, (next() % (i as u64 + 1)) as usize);
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepInfo {
+    /// The loss before the update.
+    pub loss: f64,
+    /// Global gradient norm before clipping.
+    pub gradient_norm: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+}
+
+/// One model's optimiser, schedule and clipping: the training step.
+#[derive(Debug, Clone)]
+pub struct Trainer<E: Real, D: Device<E>> {
+    state: OptimizerState<E, D>,
+    learning_rate: f64,
+    schedule: Schedule,
+    clip: Option<f64>,
+    step: usize,
+}
+
+impl<E: Real, D: Device<E>> Trainer<E, D> {
+    /// `optimizer` at a constant `learning_rate` for `model`, no clipping.
+    pub fn new(model: &impl Module<E, D>, optimizer: Optimizer, learning_rate: f64) -> Result<Self, TensorError> {
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err(TensorError::InvalidConfig(format!(
+                "learning rate {learning_rate} must be positive"
+            )));
+        }
+        Ok(Self {
+            state: OptimizerState::new(optimizer, model)?,
+            learning_rate,
+            schedule: Schedule::Constant,
+            clip: None,
+            step: 0,
+        })
     }
-    order
+    /// The optimiser, learning rate, schedule (continuing from `schedule_offset`) and clip of `cfg`.
+    pub fn from_config(model: &impl Module<E, D>, cfg: &TrainConfig) -> Result<Self, TensorError> {
+        let mut t =
+            Self::new(model, cfg.optimizer, cfg.learning_rate)?.with_schedule(cfg.schedule, cfg.schedule_offset);
+        t.clip = cfg.clip;
+        Ok(t)
+    }
+    /// Follows `schedule`, as if `offset` steps had been taken already.
+    pub fn with_schedule(mut self, schedule: Schedule, offset: usize) -> Self {
+        self.schedule = schedule;
+        self.step = offset;
+        self
+    }
+    /// Clips the global gradient norm to `clip`.
+    pub fn with_clip(mut self, clip: f64) -> Self {
+        self.clip = Some(clip);
+        self
+    }
+    /// Steps taken (including the schedule offset).
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+    /// The learning rate of the next step.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate * self.schedule.factor(self.step)
+    }
+
+    /// Loss on `batch`, backward, one update. A non-finite loss or gradient is
+    /// [`TensorError::NonFinite`] and leaves the model untouched.
+    pub fn step<M: Module<E, D>, B, L: Loss<E, D, M, B>>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        batch: &B,
+    ) -> Result<StepInfo, TensorError> {
+        let l = loss.loss(model, batch, OwnedTape::default())?;
+        let value = host::scalar(&l);
+        if !value.is_finite() {
+            return Err(TensorError::NonFinite {
+                what: "loss",
+                step: self.step,
+            });
+        }
+        let mut grads = l.backward();
+        let info = self.apply(model, &mut grads)?;
+        Ok(StepInfo {
+            loss: value,
+            gradient_norm: info.gradient_norm,
+            learning_rate: info.learning_rate,
+        })
+    }
+
+    /// One update from gradients the caller computed with dfdx.
+    pub fn apply(
+        &mut self,
+        model: &mut impl Module<E, D>,
+        grads: &mut Gradients<E, D>,
+    ) -> Result<UpdateInfo, TensorError> {
+        let lr = self.learning_rate();
+        let info = self.state.update(model, grads, lr, self.clip).map_err(|e| match e {
+            TensorError::NonFinite { what, .. } => TensorError::NonFinite { what, step: self.step },
+            other => other,
+        })?;
+        self.step += 1;
+        Ok(info)
+    }
+
+    /// One update from a gradient computed elsewhere (one host vector per parameter, in
+    /// [`Module::parameters`] order), through [`crate::surrogate::with_gradient`].
+    pub fn apply_external(
+        &mut self,
+        model: &mut impl Module<E, D>,
+        gradient: &[Vec<E>],
+    ) -> Result<UpdateInfo, TensorError> {
+        let s = crate::surrogate::with_gradient(model, gradient, 0.0, OwnedTape::default())?;
+        let mut grads = s.backward();
+        self.apply(model, &mut grads)
+    }
+}
+
+fn device_of<E: Real, D: Device<E>>(model: &impl Module<E, D>) -> Result<D, TensorError> {
+    match model.parameters().first() {
+        Some((_, ParamRef::Matrix(m))) => Ok(m.device().clone()),
+        Some((_, ParamRef::Vector(v))) => Ok(v.device().clone()),
+        None => Err(TensorError::InvalidConfig("the model has no parameters".into())),
+    }
+}
+
+/// The random stream of minibatch orders (epoch e draws stream e + 1, the split stream 0).
+fn order(n: usize, seed: u64, stream: u64) -> Vec<usize> {
+    Rng::stream(seed, stream).permutation(n)
 }
 
 /// Trains `model` in place. On a non-finite loss or gradient it stops with
 /// [`TensorError::NonFinite`]; the checkpoint file (if any) still holds the last good model.
-pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
+pub fn train<E: Real, D: Device<E>, M: Configured<E, D>, S: Data, L: Loss<E, D, M, S::Batch<E, D>>>(
     model: &mut M,
-    data: &Examples,
+    data: &S,
     loss: &L,
     cfg: &TrainConfig,
 ) -> Result<TrainReport, TensorError> {
@@ -237,21 +287,20 @@ pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
     {
         return Err(TensorError::InvalidConfig(format!("invalid training settings {cfg:?}")));
     }
-    let device = match model.parameters().first() {
-        Some((_, ParamRef::Matrix(m))) => m.device().clone(),
-        Some((_, ParamRef::Vector(v))) => v.device().clone(),
-        None => return Err(TensorError::InvalidConfig("the model has no parameters".into())),
-    };
-    let order = shuffled(data.rows(), cfg.seed);
-    let n_val = (data.rows() as f64 * cfg.validation_fraction).round() as usize;
-    let (val_rows, train_rows) = order.split_at(n_val);
+    let device = device_of(model)?;
+    let split = order(data.len(), cfg.seed, 0);
+    let n_val = (data.len() as f64 * cfg.validation_fraction).round() as usize;
+    let (val_rows, train_rows) = split.split_at(n_val);
     if train_rows.is_empty() {
         return Err(TensorError::InvalidConfig(
             "no training rows left after the validation split".into(),
         ));
     }
-    let val = (!val_rows.is_empty()).then(|| data.gather::<E, D>(&device, val_rows));
-    let mut opt = OptimizerState::new(cfg.optimizer, model)?;
+    let val = match val_rows.is_empty() {
+        true => None,
+        false => Some(data.batch::<E, D>(&device, val_rows)?),
+    };
+    let mut trainer = Trainer::from_config(model, cfg)?;
     let mut metrics = match &cfg.metrics {
         Some(p) => {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -296,29 +345,25 @@ pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
     let mut running_n = 0;
     for step in 0..cfg.steps {
         if cursor + batch > train_rows.len() {
-            let perm = shuffled(train_rows.len(), cfg.seed.wrapping_add(1 + epoch));
+            let perm = order(train_rows.len(), cfg.seed, 1 + epoch);
             epoch_order = perm.into_iter().map(|i| train_rows[i]).collect();
             cursor = 0;
             epoch += 1;
         }
         let rows = &epoch_order[cursor..cursor + batch];
         cursor += batch;
-        let (x, y) = data.gather::<E, D>(&device, rows);
-        let l = loss.loss(model, &x, &y, OwnedTape::default())?;
-        let value = l.as_vec()[0].to64();
-        if !value.is_finite() {
-            bar.abandon();
-            return Err(TensorError::NonFinite { what: "loss", step });
-        }
-        let mut grads = l.backward();
-        let lr = cfg.learning_rate * cfg.schedule.factor(step + cfg.schedule_offset);
-        if let Err(e) = opt.update(model, &mut grads, lr, cfg.clip) {
-            bar.abandon();
-            return Err(match e {
-                TensorError::NonFinite { what, .. } => TensorError::NonFinite { what, step },
-                other => other,
-            });
-        }
+        let batch = data.batch::<E, D>(&device, rows)?;
+        let lr = trainer.learning_rate();
+        let value = match trainer.step(model, loss, &batch) {
+            Ok(info) => info.loss,
+            Err(e) => {
+                bar.abandon();
+                return Err(match e {
+                    TensorError::NonFinite { what, .. } => TensorError::NonFinite { what, step },
+                    other => other,
+                });
+            }
+        };
         running += value;
         running_n += 1;
         report.steps = step + 1;
@@ -328,8 +373,8 @@ pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
             (running, running_n) = (0.0, 0);
             report.train_curve.push((step + 1, train_loss));
             let monitored = match &val {
-                Some((vx, vy)) => {
-                    let v = loss.loss(model, vx, vy, NoneTape)?.as_vec()[0].to64();
+                Some(vb) => {
+                    let v = host::scalar(&loss.loss(model, vb, NoneTape)?);
                     report.validation_curve.push((step + 1, v));
                     v
                 }
@@ -359,7 +404,10 @@ pub fn train<E: Real, D: Device<E>, M: Module<E, D>, L: Loss<E, D, M>>(
                     checkpoint::save(
                         model,
                         path,
-                        &[("step", (step + 1).to_string()), ("loss", format!("{monitored:e}"))],
+                        Some(Progress {
+                            step: step + 1 + cfg.schedule_offset,
+                            loss: monitored,
+                        }),
                     )?;
                 }
             } else {

@@ -6,6 +6,8 @@
 use dfdx::prelude::*;
 use liouville_tensor::losses::{gradient_penalty, hnn_loss, lnn_loss};
 use liouville_tensor::mlp::Matrix;
+use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
+use liouville_tensor::train::Loss;
 use liouville_tensor::{Activation, Init, Mlp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -46,41 +48,39 @@ fn energy(mlp: &Mlp<f64, Cpu>, x: &Matrix<f64, Cpu>) -> Vec<f64> {
     mlp.energy_derivatives(x, &[], NoneTape).unwrap().value.as_vec()
 }
 
-/// Worst relative error between `loss`'s parameter gradients and central differences.
-fn worst_parameter_error(
-    mlp: &Mlp<f64, Cpu>,
-    loss: impl Fn(&Mlp<f64, Cpu>) -> f64,
-    grads: &Gradients<f64, Cpu>,
-) -> f64 {
-    let dev = Cpu::default();
-    let mut worst: f64 = 0.0;
-    for l in 0..mlp.weights.len() {
-        let analytic_w = grads.get(&mlp.weights[l]).as_vec();
-        let analytic_b = grads.get(&mlp.biases[l]).as_vec();
-        let w = mlp.weights[l].as_vec();
-        for i in 0..w.len() {
-            let shifted = |delta: f64| {
-                let mut m = mlp.clone();
-                let mut v = w.clone();
-                v[i] += delta;
-                m.weights[l] = dev.tensor_from_vec(v, *mlp.weights[l].shape());
-                loss(&m)
-            };
-            worst = worst.max(rel_err(analytic_w[i], (shifted(EPS) - shifted(-EPS)) / (2.0 * EPS)));
-        }
-        let b = mlp.biases[l].as_vec();
-        for i in 0..b.len() {
-            let shifted = |delta: f64| {
-                let mut m = mlp.clone();
-                let mut v = b.clone();
-                v[i] += delta;
-                m.biases[l] = dev.tensor_from_vec(v, *mlp.biases[l].shape());
-                loss(&m)
-            };
-            worst = worst.max(rel_err(analytic_b[i], (shifted(EPS) - shifted(-EPS)) / (2.0 * EPS)));
+/// The three losses on fixed data, as [`Loss`]es for tensor's finite-difference check.
+enum FixedLoss {
+    Hnn(Matrix<f64, Cpu>, Matrix<f64, Cpu>),
+    Lnn(Matrix<f64, Cpu>, Matrix<f64, Cpu>, bool),
+    Penalty(Matrix<f64, Cpu>),
+}
+
+impl Loss<f64, Cpu, Mlp<f64, Cpu>, ()> for FixedLoss {
+    fn loss<T: Tape<f64, Cpu> + Merge<T>>(
+        &self,
+        m: &Mlp<f64, Cpu>,
+        _: &(),
+        tape: T,
+    ) -> Result<Tensor<(), f64, Cpu, T>, liouville_tensor::TensorError> {
+        match self {
+            FixedLoss::Hnn(x, x_dot) => hnn_loss(m, x, x_dot, tape),
+            FixedLoss::Lnn(x, target, prior) => lnn_loss(m, x, target, *prior, tape),
+            FixedLoss::Penalty(x) => gradient_penalty(m, x, tape),
         }
     }
-    worst
+}
+
+/// Worst relative error between `loss`'s parameter gradients and central differences, over
+/// every parameter entry.
+fn worst_parameter_error(mlp: &Mlp<f64, Cpu>, loss: &FixedLoss) -> f64 {
+    let check = GradientCheck {
+        eps: EPS,
+        entries: Entries::All,
+        floor: FLOOR,
+    };
+    check_parameter_gradients(&mut mlp.clone(), loss, &(), check)
+        .unwrap()
+        .worst
 }
 
 #[test]
@@ -155,9 +155,7 @@ fn hnn_loss_parameter_gradients_match_finite_differences() {
             let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Orthogonal, seed).unwrap();
             let x = matrix(&dev, 4, 2 * dof, &values);
             let x_dot = matrix(&dev, 4, 2 * dof, &values[16..]);
-            let grads = hnn_loss(&mlp, &x, &x_dot, OwnedTape::default()).unwrap().backward();
-            let loss = |m: &Mlp<f64, Cpu>| hnn_loss(m, &x, &x_dot, NoneTape).unwrap().as_vec()[0];
-            let worst = worst_parameter_error(&mlp, loss, &grads);
+            let worst = worst_parameter_error(&mlp, &FixedLoss::Hnn(x, x_dot));
             prop_assert!(worst < 1e-6, "HNN {widths:?} {act:?}: {worst:e}");
             Ok(())
         })
@@ -185,10 +183,7 @@ fn lnn_loss_parameter_gradients_match_finite_differences() {
             // ill-conditioned, so only well-conditioned draws are compared.
             let loss = |m: &Mlp<f64, Cpu>| lnn_loss(m, &x, &target, prior, NoneTape).unwrap().as_vec()[0];
             prop_assume!(loss(&mlp).is_finite() && loss(&mlp) < 1e6);
-            let grads = lnn_loss(&mlp, &x, &target, prior, OwnedTape::default())
-                .unwrap()
-                .backward();
-            let worst = worst_parameter_error(&mlp, loss, &grads);
+            let worst = worst_parameter_error(&mlp, &FixedLoss::Lnn(x, target, prior));
             prop_assert!(worst < 1e-6, "LNN {widths:?} {act:?} prior {prior}: {worst:e}");
             Ok(())
         })
@@ -210,9 +205,7 @@ fn gradient_penalty_parameter_gradients_match_finite_differences() {
             let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([1]).collect();
             let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
             let x = matrix(&dev, 5, n_in, &values);
-            let grads = gradient_penalty(&mlp, &x, OwnedTape::default()).unwrap().backward();
-            let loss = |m: &Mlp<f64, Cpu>| gradient_penalty(m, &x, NoneTape).unwrap().as_vec()[0];
-            let worst = worst_parameter_error(&mlp, loss, &grads);
+            let worst = worst_parameter_error(&mlp, &FixedLoss::Penalty(x));
             prop_assert!(worst < 1e-6, "GP {widths:?} {act:?}: {worst:e}");
             Ok(())
         })

@@ -143,14 +143,16 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
     for act in [Activation::Tanh, Activation::Softplus] {
         let model = Mlp::<f64, Cpu>::new(&dev, &[2, 16, 8, 1], act, Init::Orthogonal, 9).unwrap();
         let path = dir.join("m.safetensors");
-        checkpoint::save(&model, &path, &[]).unwrap();
+        checkpoint::save(&model, &path, None).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let (back, meta) = checkpoint::load::<f64, Cpu>(&dev, &path).unwrap();
-        assert_eq!(meta["widths"], "2,16,8,1");
+        let (back, meta) = checkpoint::load::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &path).unwrap();
+        assert_eq!(meta.kind, "mlp");
+        assert_eq!(back.widths(), &[2, 16, 8, 1]);
+        assert_eq!(back.activation(), act);
         for (a, b) in model.weights.iter().zip(&back.weights) {
             assert_eq!(a.as_vec(), b.as_vec());
         }
-        checkpoint::save(&back, &path, &[]).unwrap();
+        checkpoint::save(&back, &path, None).unwrap();
         assert_eq!(
             std::fs::read(&path).unwrap(),
             bytes,
@@ -159,24 +161,40 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
         // Truncations are errors, never panics.
         for len in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
             assert!(
-                checkpoint::from_safetensors::<f64, Cpu>(&dev, &bytes[..len], &path).is_err(),
+                checkpoint::from_safetensors::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &bytes[..len], &path).is_err(),
                 "truncated to {len}"
             );
         }
-        // A f64 checkpoint does not load as f32, nor into another architecture.
-        assert!(matches!(
-            checkpoint::load::<f32, Cpu>(&dev, &path),
-            Err(TensorError::Checkpoint { .. })
-        ));
-        assert!(checkpoint::expect_architecture(&back, &[2, 16, 1], act, &path).is_err());
+        // A f64 checkpoint does not load as f32, nor into another architecture: typed errors
+        // naming what differs.
+        match checkpoint::load::<f32, Cpu, Mlp<f32, Cpu>>(&dev, &path) {
+            Err(TensorError::CheckpointMismatch {
+                field, expected, found, ..
+            }) => {
+                assert_eq!(
+                    (field.as_str(), expected.as_str(), found.as_str()),
+                    ("dtype", "F32", "F64")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut narrower = Mlp::<f64, Cpu>::new(&dev, &[2, 16, 1], act, Init::Orthogonal, 0).unwrap();
+        let before = narrower.weights[0].as_vec();
+        match checkpoint::load_into(&mut narrower, &path) {
+            Err(TensorError::CheckpointMismatch { field, .. }) => {
+                assert!(field.starts_with("config.widths"), "{field}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(narrower.weights[0].as_vec(), before, "a refused load changed the model");
     }
     let f32_model = Mlp::<f32, Cpu>::new(&dev, &[3, 5, 1], Activation::Sin, Init::Xavier, 1).unwrap();
     let p32 = dir.join("f32.safetensors");
-    checkpoint::save(&f32_model, &p32, &[]).unwrap();
-    let (back32, _) = checkpoint::load::<f32, Cpu>(&dev, &p32).unwrap();
+    checkpoint::save(&f32_model, &p32, None).unwrap();
+    let (back32, _) = checkpoint::load::<f32, Cpu, Mlp<f32, Cpu>>(&dev, &p32).unwrap();
     assert_eq!(back32.weights[1].as_vec(), f32_model.weights[1].as_vec());
     assert!(matches!(
-        checkpoint::load::<f64, Cpu>(&dev, &dir.join("missing.safetensors")),
+        checkpoint::load::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &dir.join("missing.safetensors")),
         Err(TensorError::Io { .. })
     ));
     std::fs::remove_dir_all(dir).unwrap();
@@ -212,8 +230,9 @@ fn training_an_hnn_reduces_the_loss_and_writes_metrics_and_checkpoints() {
             .lines()
             .all(|l| l.starts_with("{\"step\":") && l.contains("validation_loss"))
     );
-    let (best, meta) = checkpoint::load::<f64, Cpu>(&dev, &dir.join("best.safetensors")).unwrap();
-    assert!(meta.contains_key("step"));
+    let (best, meta) = checkpoint::load::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &dir.join("best.safetensors")).unwrap();
+    assert!(meta.step.is_some_and(|s| s % 50 == 0), "{meta:?}");
+    assert_eq!(meta.kind, "mlp");
     assert_eq!(best.widths(), model.widths());
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -302,7 +321,7 @@ fn divergence_stops_with_an_error_and_keeps_the_last_good_checkpoint() {
         good,
         "the last good checkpoint was overwritten"
     );
-    checkpoint::load::<f64, Cpu>(&dev, &path).unwrap();
+    checkpoint::load::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &path).unwrap();
     // Bad data is refused up front.
     assert!(Examples::new(vec![f64::NAN, 1.0], 2, vec![0.0, 0.0], 2).is_err());
     assert!(Examples::new(vec![1.0, 1.0, 1.0], 2, vec![0.0, 0.0], 2).is_err());
@@ -394,7 +413,7 @@ fn a_learned_mass_matrix_trains_and_checkpoints() {
     assert!((l * l / 2.0 - 1.0).abs() < 0.05, "learned M = {} (expected 2)", l * l);
     let dir = tempdir("mass");
     let path = dir.join("h.safetensors");
-    checkpoint::save(&h, &path, &[]).unwrap();
+    checkpoint::save(&h, &path, None).unwrap();
     let mut fresh = Separable {
         kinetic: QuadraticKinetic::<f64, Cpu>::identity(&dev, 1, 0.0).unwrap(),
         potential: Mlp::<f64, Cpu>::new(&dev, &[1, 32, 1], Activation::Tanh, Init::Orthogonal, 99).unwrap(),

@@ -106,11 +106,6 @@ fn chart(
         (y_min - pad)..(y_max + pad)
     };
     let x_range = x_min..x_max.max(x_min + f64::EPSILON);
-    let tmp = temporary_sibling(path);
-    let draw_err = |e: String| PlotError::Draw {
-        path: path.to_owned(),
-        message: e,
-    };
     let spec = ChartSpec {
         title,
         x_label,
@@ -120,15 +115,23 @@ fn chart(
         y_range,
         log_y,
     };
-    if path.extension().is_some_and(|e| e == "svg") {
-        draw_chart(SVGBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
-    } else {
-        draw_chart(BitMapBackend::new(&tmp, (1100, 700)).into_drawing_area(), &spec)
-    }
-    .map_err(draw_err)?;
-    std::fs::rename(&tmp, path).map_err(|source| PlotError::Io {
-        path: path.to_owned(),
-        source,
+    let svg = path.extension().is_some_and(|e| e == "svg");
+    liouville_base::files::write_atomic_with(path, |tmp| {
+        if svg {
+            draw_chart(SVGBackend::new(tmp, (1100, 700)).into_drawing_area(), &spec)
+        } else {
+            draw_chart(BitMapBackend::new(tmp, (1100, 700)).into_drawing_area(), &spec)
+        }
+    })
+    .map_err(|e| match e {
+        liouville_base::files::AtomicWriteError::Io(source) => PlotError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        liouville_base::files::AtomicWriteError::Write(message) => PlotError::Draw {
+            path: path.to_owned(),
+            message,
+        },
     })
 }
 
@@ -193,14 +196,6 @@ fn draw_chart<DB: DrawingBackend>(
         draw!(builder.build_cartesian_2d(c.x_range.clone(), c.y_range.clone()));
     }
     root.present().map_err(|e| e.to_string())
-}
-
-/// `dir/name.tmp-<pid>.ext`: same directory (so rename is atomic), same extension (plotters picks
-/// the image format from it).
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("plot");
-    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("png");
-    path.with_file_name(format!("{stem}.tmp-{}.{ext}", std::process::id()))
 }
 
 #[cfg(test)]

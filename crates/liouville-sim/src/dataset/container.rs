@@ -15,8 +15,7 @@
 //! never leaves a half-written dataset under the final name, and an existing file is only
 //! replaced by a complete one.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::SimError;
 
@@ -139,41 +138,12 @@ pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> 
     ))
 }
 
-/// Writes `bytes` to `path` atomically: temporary sibling, fsync, rename.
+/// Writes `bytes` to `path` atomically (the workspace's one writer, `liouville_base::files`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    let io = |source| SimError::Io {
+    liouville_base::files::write_atomic(path, bytes).map_err(|source| SimError::Io {
         path: path.to_owned(),
         source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = temporary_sibling(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
-
-/// `name.tmp-<pid>-<counter>` beside `path`.
-pub fn temporary_sibling(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "dataset".into());
-    path.with_file_name(format!(
-        "{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ))
+    })
 }
 
 /// Reads a whole file.

@@ -1,0 +1,15 @@
+//! # liouville-base
+//!
+//! What every other crate of Liouville shares and none of them owns, so that each exists once:
+//!
+//! - [`random`]: seeded, independent random streams (xoshiro256++ from `rand_xoshiro`), the only
+//!   random-number source of the workspace — datasets, initialisations and shuffles draw from it;
+//! - [`math`]: sin/cos that give the same bits on every platform (datasets are byte-reproducible);
+//! - [`files`]: the one atomic writer (temporary sibling from `tempfile`, fsync, rename), used by
+//!   datasets, checkpoints, reports and plots.
+//!
+//! It depends on no other crate of ours, and on nothing heavier than those three small crates.
+
+pub mod files;
+pub mod math;
+pub mod random;
