@@ -112,10 +112,23 @@ pub fn run(args: &CiArgs) -> Result<(), StepFailed> {
     } else {
         println!("==> skipping the lapack feature: no libopenblas found (apt-get install libopenblas-dev)");
     }
-    // dfdx's ci-check type-checks the CUDA code paths without a CUDA toolkit (it cannot link).
+    // dfdx's ci-check type-checks the CUDA code paths without a CUDA toolkit (it cannot link):
+    // with the test targets, every model is instantiated for `Cuda` (dynamics'
+    // tests/cuda_models.rs, tensor's tests/cuda.rs).
     step(
         "cuda check",
-        &["check", "-p", "liouville", "--features", "cuda,ci-check"],
+        &[
+            "check",
+            "-p",
+            "liouville-tensor",
+            "-p",
+            "liouville-dynamics",
+            "-p",
+            "liouville",
+            "--tests",
+            "--features",
+            "cuda,ci-check",
+        ],
     )?;
     println!("==> all checks passed");
     for (name, seconds) in timings {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::optim::{Optimizer, OptimizerState};
-use liouville_tensor::train::{Hamiltonian, Loss, Regression};
+use liouville_tensor::optim::Optimizer;
+use liouville_tensor::train::{Hamiltonian, Regression, Supervised, Trainer};
 use liouville_tensor::{Activation, Init, Mlp};
 
 fn batch(dev: &Cpu, rows: usize, cols: usize, phase: f32) -> Tensor<(usize, usize), f32, Cpu> {
@@ -23,20 +23,21 @@ fn steps(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1));
     let dev = Cpu::default();
-    let x = batch(&dev, 256, 2, 0.0);
-    let y = batch(&dev, 256, 2, 1.0);
+    let data = Supervised {
+        inputs: batch(&dev, 256, 2, 0.0),
+        targets: batch(&dev, 256, 2, 1.0),
+    };
     for (name, out) in [("hnn", 1usize), ("mlp", 2)] {
         let mut model = Mlp::<f32, Cpu>::new(&dev, &[2, 200, 200, out], Activation::Tanh, Init::Orthogonal, 0).unwrap();
-        let mut opt = OptimizerState::new(Optimizer::adam(0.0), &model).unwrap();
+        let mut trainer = Trainer::new(&model, Optimizer::adam(0.0), 1e-3).unwrap();
+        // The step the training loop runs: loss (read back), backward, Adam update.
         g.bench_function(name, |b| {
             b.iter(|| {
-                let loss = if out == 1 {
-                    Hamiltonian.loss(&model, &x, &y, OwnedTape::default()).unwrap()
+                if out == 1 {
+                    trainer.step(&mut model, &Hamiltonian, &data).unwrap()
                 } else {
-                    Regression.loss(&model, &x, &y, OwnedTape::default()).unwrap()
-                };
-                let mut grads = loss.backward();
-                opt.update(&mut model, &mut grads, 1e-3, None).unwrap();
+                    trainer.step(&mut model, &Regression, &data).unwrap()
+                }
             })
         });
     }

@@ -1,18 +1,23 @@
 //! Every trainable dynamics model by name: build one, pick its training examples from a dataset,
-//! and load any checkpoint back (the model kind is recorded in the checkpoint). The CLI and the
-//! reproductions go through here.
+//! and load any checkpoint back — the one load path: the checkpoint's header names the kind and
+//! holds its typed config, `liouville_tensor::checkpoint::load` builds the model from that config
+//! on the device and fills the weights. The CLI and the reproductions go through here.
 
 use std::path::Path;
 
 use liouville_sim::dataset::Dataset;
 use liouville_tensor::train::Examples;
+use liouville_tensor::{TensorError, checkpoint};
 
 use crate::DynamicsError;
 use crate::coordinates::lagrangian_examples;
 use crate::delan::Delan;
-use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples};
+use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples, load_default};
 use crate::neural_ode::{LeapfrogOde, NeuralOde, OdeGradient, windows};
 use crate::srnn::Srnn;
+
+/// A model of any kind on the host device, ready to roll out through the integrators.
+pub type Model = Box<dyn DynamicsModel + Send + Sync>;
 
 /// The model families that train on datasets and roll out as vector fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +109,7 @@ impl ModelKind {
         hidden: &[usize],
         options: &ModelOptions,
         seed: u64,
-    ) -> Result<Box<dyn DynamicsModel>, DynamicsError> {
+    ) -> Result<Model, DynamicsError> {
         let dim = ds.states.shape()[2];
         Ok(match self {
             ModelKind::Baseline => Box::new(Baseline::new(dim, hidden, seed)?),
@@ -162,25 +167,28 @@ fn sample_interval(ds: &Dataset) -> Result<f64, DynamicsError> {
     }
 }
 
-/// Loads any checkpoint written by a model's `save`, returning its kind too.
-pub fn load(path: &Path) -> Result<(ModelKind, Box<dyn DynamicsModel>), DynamicsError> {
-    let fields = crate::fields::CheckpointFields::read(path, false)?;
-    let kind = fields
-        .get("model")
-        .and_then(ModelKind::parse)
-        .ok_or_else(|| fields.bad("model"))?;
-    let model: Box<dyn DynamicsModel> = match kind {
-        ModelKind::Baseline => Box::new(Baseline::load(path)?),
-        ModelKind::Hnn => Box::new(Hnn::load(path)?),
-        ModelKind::DissipativeHnn => {
-            let widths = fields.widths()?;
-            Box::new(DissipativeHnn::load(path, widths[0], &widths[1..widths.len() - 1])?)
-        }
-        ModelKind::Lnn => Box::new(Lnn::load(path, fields.get("kinetic_prior") != Some("false"))?),
-        ModelKind::NeuralOde => Box::new(NeuralOde::load(path)?),
-        ModelKind::Srnn => Box::new(Srnn::load(path)?),
-        ModelKind::Delan => Box::new(Delan::load(path)?),
-        ModelKind::LeapfrogOde => Box::new(LeapfrogOde::load(path)?),
+/// Loads any checkpoint written by a model's `save` (or by a training run's best-model
+/// checkpoint), returning its kind too. A checkpoint of another format version, dtype or an
+/// unknown kind is a typed error naming what differs.
+pub fn load(path: &Path) -> Result<(ModelKind, Model), DynamicsError> {
+    let header = checkpoint::read_header(path)?;
+    let kind = ModelKind::parse(&header.kind).ok_or_else(|| {
+        DynamicsError::Tensor(TensorError::CheckpointMismatch {
+            path: path.to_owned(),
+            field: "kind".into(),
+            expected: ModelKind::ALL.map(ModelKind::name).join(" | "),
+            found: header.kind.clone(),
+        })
+    })?;
+    let model: Model = match kind {
+        ModelKind::Baseline => Box::new(load_default::<Baseline>(path)?),
+        ModelKind::Hnn => Box::new(load_default::<Hnn>(path)?),
+        ModelKind::DissipativeHnn => Box::new(load_default::<DissipativeHnn>(path)?),
+        ModelKind::Lnn => Box::new(load_default::<Lnn>(path)?),
+        ModelKind::NeuralOde => Box::new(load_default::<NeuralOde>(path)?),
+        ModelKind::Srnn => Box::new(load_default::<Srnn>(path)?),
+        ModelKind::Delan => Box::new(load_default::<Delan>(path)?),
+        ModelKind::LeapfrogOde => Box::new(load_default::<LeapfrogOde>(path)?),
     };
     Ok((kind, model))
 }

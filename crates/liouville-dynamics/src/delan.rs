@@ -13,17 +13,20 @@
 
 use std::path::Path;
 
+use liouville_tensor::config::Configured;
+use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::mlp::{Matrix, Vector};
 use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::shapes::{Matrix, Vector};
 use liouville_tensor::tape::Threaded;
-use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
-use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpoint};
+use liouville_tensor::train::{Examples, Loss, Supervised, TrainConfig, TrainReport, train};
+use liouville_tensor::{Activation, Energy, Init, Mlp, MlpConfig, Real, TensorError, checkpoint, columns, host};
 use ndarray::{Array2, ArrayView2};
 
 use crate::DynamicsError;
-use crate::fields::widths_field;
-use crate::models::DynamicsModel;
+use crate::arrays::{array, check_columns, tensor};
+use crate::models::{DynamicsModel, FieldConfig, load_default, on_default_device};
+use crate::wrapper::{Through, through_field};
 
 /// Regulariser ε of M = LLᵀ + εI.
 const EPSILON: f64 = 1e-3;
@@ -62,9 +65,7 @@ impl<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>> Rows<'_, E, D, T> {
     /// Column `k` of `m` as a `[batch]` vector.
     fn col(&mut self, m: &Matrix<E, D>, k: usize) -> Vector<E, D> {
         let (batch, n) = *m.shape();
-        let mut sel = vec![E::default(); n];
-        sel[k] = E::ONE;
-        let sel = self.dev.tensor_from_vec(sel, (n, 1));
+        let sel = columns::select(&self.dev, n, k, 1);
         self.tp
             .step(|t| m.clone().put_tape(t).matmul(sel.retaped::<T>()).reshape_like(&(batch,)))
     }
@@ -105,9 +106,7 @@ impl<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>> Rows<'_, E, D, T> {
         let batch = cols[0].shape().0;
         let mut acc: Option<Matrix<E, D>> = None;
         for (k, c) in cols.iter().enumerate() {
-            let mut place = vec![E::default(); n];
-            place[k] = E::ONE;
-            let place = self.dev.tensor_from_vec(place, (1, n));
+            let place = columns::place(&self.dev, 1, n, k);
             let term = self.tp.step(|t| {
                 c.clone()
                     .put_tape(t)
@@ -153,8 +152,7 @@ fn accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         _e: std::marker::PhantomData,
     };
     // q as its own matrix (constant data: no gradient flows to the inputs).
-    let q_host: Vec<E> = x.as_vec().chunks(n).flat_map(|row| row[..d].to_vec()).collect();
-    let q = dev.tensor_from_vec(q_host, (batch, d));
+    let q = x.clone().matmul(columns::select(&dev, n, 0, d));
     let axes: Vec<Matrix<E, D>> = (0..d)
         .map(|k| {
             let mut e = vec![E::default(); batch * d];
@@ -271,11 +269,11 @@ impl<E: Real, D: Device<E>> Loss<E, D, DelanNet<E, D>> for DelanLoss {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &DelanNet<E, D>,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
-        let (rows, n) = *y.shape();
+        let (x, y) = (&batch.inputs, &batch.targets);
+        let n = y.shape().1;
         if y.shape() != x.shape() {
             return Err(TensorError::ShapeMismatch(format!(
                 "targets {:?} must match inputs {:?}",
@@ -284,20 +282,47 @@ impl<E: Real, D: Device<E>> Loss<E, D, DelanNet<E, D>> for DelanLoss {
             )));
         }
         let d = n / 2;
-        let targets = y.as_vec();
-        let q_ddot: Vec<E> = (0..rows)
-            .flat_map(|r| targets[r * n + d..(r + 1) * n].to_vec())
-            .collect();
-        let q_ddot = x.device().tensor_from_vec(q_ddot, (rows, d));
+        let q_ddot = y.clone().matmul(columns::select(y.device(), n, d, d));
         let pred = delan_accelerations(model, x, tape)?;
         Ok((pred - q_ddot).square().mean())
     }
 }
 
-/// A deep Lagrangian network on CPU in f32, on rows `[q, q̇]`.
+/// A deep Lagrangian network on rows `[q, q̇]`.
 #[derive(Debug, Clone)]
-pub struct Delan {
-    net: DelanNet<f32, Cpu>,
+pub struct Delan<E: Real = f32, D: Device<E> = HostDevice> {
+    net: DelanNet<E, D>,
+}
+
+through_field!(Delan, net, DelanNet<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Delan<E, D> {
+    const KIND: &'static str = "delan";
+    type Config = FieldConfig;
+    fn config(&self) -> FieldConfig {
+        let w = self.net.potential.widths();
+        FieldConfig {
+            dim: 2 * w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+        }
+    }
+    /// Softplus MLPs `[dof] → hidden → dof(dof+1)/2` (factor) and `[dof] → hidden → 1` (V).
+    fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        if !(c.dim == 2 || c.dim == 4) {
+            return Err(TensorError::InvalidConfig(format!(
+                "DeLaNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {}",
+                c.dim
+            )));
+        }
+        let d = c.dim / 2;
+        let mlp = |out: usize| MlpConfig::new(d, &c.hidden, out, Activation::Softplus, Init::Xavier);
+        Ok(Self {
+            net: DelanNet {
+                cholesky: mlp(d * (d + 1) / 2).init(device, seed)?,
+                potential: mlp(1).init(device, seed.wrapping_add(1))?,
+            },
+        })
+    }
 }
 
 impl Delan {
@@ -308,32 +333,16 @@ impl Delan {
                 "DeLaNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
             )));
         }
-        let d = dim / 2;
-        let widths =
-            |out: usize| -> Vec<usize> { std::iter::once(d).chain(hidden.iter().copied()).chain([out]).collect() };
-        let dev = Cpu::default();
-        Ok(Self {
-            net: DelanNet {
-                cholesky: Mlp::new(&dev, &widths(d * (d + 1) / 2), Activation::Softplus, Init::Xavier, seed)?,
-                potential: Mlp::new(
-                    &dev,
-                    &widths(1),
-                    Activation::Softplus,
-                    Init::Xavier,
-                    seed.wrapping_add(1),
-                )?,
-            },
-        })
+        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let widths = crate::fields::CheckpointFields::read(path, false)?.widths()?;
-        let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], 0)?;
-        checkpoint::load_into(&mut model.net, path)?;
-        Ok(model)
+        load_default(path)
     }
+}
 
+impl<E: Real, D: Device<E>> Delan<E, D> {
     /// The learned mass matrix M(q) at each row of `q` (`[rows, dof]`), row-major `[rows, dof²]`.
     pub fn mass_matrix(&self, q: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
         let d = self.net.potential.widths()[0];
@@ -343,9 +352,8 @@ impl Delan {
                 q.ncols()
             )));
         }
-        let t = Cpu::default().tensor_from_vec(q.iter().map(|&v| v as f32).collect(), q.dim());
-        let raw = self.net.cholesky.forward(&t, NoneTape)?.as_vec();
-        let softplus = |z: f32| f64::from(z.max(0.0) + (-z.abs()).exp().ln_1p());
+        let raw = host::values(&self.net.cholesky.forward(&tensor(self.net.cholesky.device(), q), NoneTape)?);
+        let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
         let k = d * (d + 1) / 2;
         Ok(Array2::from_shape_fn((q.nrows(), d * d), |(r, e)| {
             let o = &raw[r * k..(r + 1) * k];
@@ -353,46 +361,30 @@ impl Delan {
             if d == 1 {
                 softplus(o[0]).powi(2) + EPSILON
             } else {
-                let l = [[softplus(o[0]), 0.0], [f64::from(o[1]), softplus(o[2])]];
+                let l = [[softplus(o[0]), 0.0], [o[1], softplus(o[2])]];
                 l[i][0] * l[j][0] + l[i][1] * l[j][1] + if i == j { EPSILON } else { 0.0 }
             }
         }))
     }
 }
 
-impl DynamicsModel for Delan {
+impl<E: Real, D: Device<E>> DynamicsModel for Delan<E, D> {
     fn dim(&self) -> usize {
         2 * self.net.potential.widths()[0]
     }
     /// (q̇, q̈) at rows `[q, q̇]`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
+        check_columns(x, self.dim())?;
         let (rows, n) = x.dim();
-        if n != self.dim() {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {n} columns, the model takes {}",
-                self.dim()
-            )));
-        }
         let d = n / 2;
-        let t = Cpu::default().tensor_from_vec(x.iter().map(|&v| v as f32).collect(), x.dim());
-        let qdd = delan_accelerations(&self.net, &t, NoneTape)?.as_vec();
-        Ok(Array2::from_shape_fn((rows, n), |(r, c)| {
-            if c < d {
-                x[[r, d + c]]
-            } else {
-                f64::from(qdd[r * d + c - d])
-            }
-        }))
+        let qdd = array(&delan_accelerations(&self.net, &tensor(self.net.potential.device(), x), NoneTape)?);
+        Ok(Array2::from_shape_fn((rows, n), |(r, c)| if c < d { x[[r, d + c]] } else { qdd[[r, c - d]] }))
     }
     /// Trains on (q, q̇) → (q̇, q̈) rows (`coordinates::lagrangian_examples`).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.net, data, &DelanLoss, cfg)?)
+        Ok(train(self, data, &Through(&DelanLoss), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(
-            &self.net,
-            path,
-            &[("model", "delan".into()), widths_field(self.net.potential.widths())],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }

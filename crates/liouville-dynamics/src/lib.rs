@@ -21,15 +21,16 @@
 //! [`catalog`] builds and loads them by name. SympNets are flow maps
 //! ([`sympnet::SympNetModel`]): they roll out by iteration.
 
+mod arrays;
 pub mod catalog;
 pub mod coordinates;
 pub mod delan;
 mod error;
-mod fields;
 pub mod models;
 pub mod neural_ode;
 pub mod rollout;
 pub mod srnn;
 pub mod sympnet;
+mod wrapper;
 
 pub use error::DynamicsError;

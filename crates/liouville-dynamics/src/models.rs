@@ -1,27 +1,39 @@
 //! The models. Each maps a batch of states `[rows, dim]` to time derivatives, trains on
-//! (state, derivative) pairs, and checkpoints as safetensors.
+//! (state, derivative) pairs, and checkpoints as safetensors with its typed config. Every model
+//! is generic over dtype and device (`Hnn<f64, Cuda>`); the defaults, f32 on the
+//! [`HostDevice`] (where rollouts run), are what the CLI and reproductions use.
 
 use std::path::Path;
 
 use liouville_sim::dataset::Dataset;
+use liouville_tensor::checkpoint;
+use liouville_tensor::columns;
+use liouville_tensor::config::Configured;
+use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::losses::hamiltonian_field;
-use liouville_tensor::train::{Examples, Hamiltonian, Loss, Regression, TrainConfig, TrainReport, train};
-use liouville_tensor::{Activation, Energy, Init, Mlp, checkpoint};
+use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::shapes::Matrix;
+use liouville_tensor::train::{Examples, Hamiltonian, Loss, Regression, Supervised, TrainConfig, TrainReport, train};
+use liouville_tensor::{Activation, Init, Mlp, MlpConfig, Real, TensorError, host};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 
 use crate::DynamicsError;
-use crate::fields::widths_field;
+use crate::arrays::{array, check_columns, tensor};
+use crate::wrapper::{Through, through_field};
 
-/// A learned vector field ẋ = f(x) on states of a fixed dimension.
-pub trait DynamicsModel: Send + Sync {
+/// A learned vector field ẋ = f(x) on states of a fixed dimension, on any device. Rolling one
+/// out through the (multi-threaded) integrators needs it `Sync` too: models on the host device
+/// are; [`crate::catalog::Model`] is such a model behind a box.
+pub trait DynamicsModel {
     /// State dimension.
     fn dim(&self) -> usize;
     /// ẋ for every row of `x`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError>;
     /// Trains on `data` (inputs: states, targets: their time derivatives).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError>;
-    /// Writes a checkpoint.
+    /// Writes a checkpoint (weights and typed config; `catalog::load` reads any of them back).
     fn save(&self, path: &Path) -> Result<(), DynamicsError>;
 }
 
@@ -60,110 +72,161 @@ pub fn examples_with_input(
     Ok(Examples::new(x, width, y, dim)?)
 }
 
-fn to_tensor(dev: &Cpu, x: ArrayView2<'_, f64>) -> Tensor<(usize, usize), f32, Cpu> {
-    dev.tensor_from_vec(x.iter().map(|&v| v as f32).collect(), x.dim())
+/// A model of the default dtype and device from its config (a fresh seed-`seed` initialisation).
+pub(crate) fn on_default_device<M: Configured<f32, HostDevice>>(config: &M::Config, seed: u64) -> Result<M, DynamicsError> {
+    Ok(M::from_config(config, &HostDevice::default(), seed)?)
 }
 
-fn check_dim(x: ArrayView2<'_, f64>, dim: usize) -> Result<(), DynamicsError> {
-    if x.ncols() != dim {
+/// Reads a checkpoint of model `M` onto the default device.
+pub(crate) fn load_default<M: Configured<f32, HostDevice>>(path: &Path) -> Result<M, DynamicsError> {
+    Ok(checkpoint::load::<f32, HostDevice, M>(&HostDevice::default(), path)?.0)
+}
+
+/// An even state dimension `[q, p]`, or a typed error.
+fn canonical_dim(dim: usize) -> Result<usize, DynamicsError> {
+    if dim == 0 || !dim.is_multiple_of(2) {
         return Err(DynamicsError::ShapeMismatch(format!(
-            "states have {} columns, the model takes {dim}",
-            x.ncols()
+            "a Hamiltonian state has an even dimension, got {dim}"
         )));
     }
-    Ok(())
+    Ok(dim / 2)
 }
 
-fn from_vec(v: Vec<f32>, rows: usize, cols: usize) -> Array2<f64> {
-    Array2::from_shape_vec((rows, cols), v.into_iter().map(f64::from).collect()).expect("tensor shape")
+/// Architecture of the MLP-based field models: state dimension and hidden widths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldConfig {
+    /// State dimension.
+    pub dim: usize,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
 }
 
 /// The baseline: an MLP vector field `[dim] → hidden → [dim]` trained by regression on ẋ.
-pub struct Baseline {
-    net: Mlp<f32, Cpu>,
+#[derive(Debug, Clone)]
+pub struct Baseline<E: Real = f32, D: Device<E> = HostDevice> {
+    net: Mlp<E, D>,
+}
+
+through_field!(Baseline, net, Mlp<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Baseline<E, D> {
+    const KIND: &'static str = "baseline";
+    type Config = FieldConfig;
+    fn config(&self) -> FieldConfig {
+        let w = self.net.widths();
+        FieldConfig {
+            dim: w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+        }
+    }
+    /// A tanh MLP with orthogonal initialisation.
+    fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        let net = MlpConfig::new(c.dim, &c.hidden, c.dim, Activation::Tanh, Init::Orthogonal).init(device, seed)?;
+        Ok(Self { net })
+    }
 }
 
 impl Baseline {
     /// A tanh MLP with the given hidden widths, orthogonal initialisation.
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        let widths: Vec<usize> = std::iter::once(dim)
-            .chain(hidden.iter().copied())
-            .chain([dim])
-            .collect();
-        Ok(Self {
-            net: Mlp::new(&Cpu::default(), &widths, Activation::Tanh, Init::Orthogonal, seed)?,
-        })
+        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let (net, _) = checkpoint::load(&Cpu::default(), path)?;
-        Ok(Self { net })
+        load_default(path)
     }
 }
 
-impl DynamicsModel for Baseline {
+impl<E: Real, D: Device<E>> DynamicsModel for Baseline<E, D>
+{
     fn dim(&self) -> usize {
         self.net.widths()[0]
     }
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        check_dim(x, self.dim())?;
-        let out = self.net.forward(&to_tensor(&Cpu::default(), x), NoneTape)?;
-        Ok(from_vec(out.as_vec(), x.nrows(), self.dim()))
+        check_columns(x, self.dim())?;
+        Ok(array(&self.net.forward(&tensor(self.net.device(), x), NoneTape)?))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.net, data, &Regression, cfg)?)
+        Ok(train(self, data, &Through(&Regression), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(&self.net, path, &[("model", "baseline".into())])?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }
 
 /// A Hamiltonian neural network: a scalar H_θ(q, p) and the field (∂H/∂p, -∂H/∂q).
-pub struct Hnn {
-    h: Mlp<f32, Cpu>,
+#[derive(Debug, Clone)]
+pub struct Hnn<E: Real = f32, D: Device<E> = HostDevice> {
+    h: Mlp<E, D>,
+}
+
+through_field!(Hnn, h, Mlp<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Hnn<E, D> {
+    const KIND: &'static str = "hnn";
+    type Config = FieldConfig;
+    fn config(&self) -> FieldConfig {
+        let w = self.h.widths();
+        FieldConfig {
+            dim: w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+        }
+    }
+    /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
+    fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        canonical_dim(c.dim).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
+        let h = MlpConfig::new(c.dim, &c.hidden, 1, Activation::Tanh, Init::Orthogonal).init(device, seed)?;
+        Ok(Self { h })
+    }
 }
 
 impl Hnn {
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        if dim == 0 || !dim.is_multiple_of(2) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "a Hamiltonian state has an even dimension, got {dim}"
-            )));
-        }
-        let widths: Vec<usize> = std::iter::once(dim).chain(hidden.iter().copied()).chain([1]).collect();
-        Ok(Self {
-            h: Mlp::new(&Cpu::default(), &widths, Activation::Tanh, Init::Orthogonal, seed)?,
-        })
+        canonical_dim(dim)?;
+        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let (h, _) = checkpoint::load(&Cpu::default(), path)?;
-        Ok(Self { h })
-    }
-    /// The learned H at every row (defined up to an additive constant).
-    pub fn energy(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>, DynamicsError> {
-        check_dim(x, self.dim())?;
-        let d = self.h.derivatives(&to_tensor(&Cpu::default(), x), &[], NoneTape)?;
-        Ok(d.value.as_vec().into_iter().map(f64::from).collect())
+        load_default(path)
     }
 }
 
-impl DynamicsModel for Hnn {
+impl<E: Real, D: Device<E>> Hnn<E, D> {
+    /// The learned H at every row (defined up to an additive constant).
+    pub fn energy(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>, DynamicsError> {
+        check_columns(x, self.h.widths()[0])?;
+        let d = self.h.energy_derivatives(&tensor(self.h.device(), x), &[], NoneTape)?;
+        Ok(Array1::from(host::values(&d.value)))
+    }
+}
+
+impl<E: Real, D: Device<E>> DynamicsModel for Hnn<E, D>
+{
     fn dim(&self) -> usize {
         self.h.widths()[0]
     }
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        check_dim(x, self.dim())?;
-        let f = hamiltonian_field(&self.h, &to_tensor(&Cpu::default(), x), NoneTape)?;
-        Ok(from_vec(f.as_vec(), x.nrows(), self.dim()))
+        check_columns(x, self.dim())?;
+        Ok(array(&hamiltonian_field(&self.h, &tensor(self.h.device(), x), NoneTape)?))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.h, data, &Hamiltonian, cfg)?)
+        Ok(train(self, data, &Through(&Hamiltonian), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(&self.h, path, &[("model", "hnn".into())])?)
+        Ok(checkpoint::save(self, path, None)?)
     }
+}
+
+/// Architecture of a [`DissipativeHnn`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DissipativeHnnConfig {
+    /// State dimension 2·dof.
+    pub dim: usize,
+    /// Hidden widths of H_θ.
+    pub hidden: Vec<usize>,
+    /// Control inputs m (0 for none).
+    pub inputs: usize,
 }
 
 /// A port-Hamiltonian network: a learned H_θ, a learned constant positive semi-definite damping
@@ -175,12 +238,37 @@ impl DynamicsModel for Hnn {
 /// so dH/dt = -(∂H/∂p)ᵀ D (∂H/∂p) + (∂H/∂p)ᵀ B u: without input the energy can only decay. D
 /// recovers the damping of damped systems and B the drive of driven ones. Rows are `[q, p]`, or
 /// `[q, p, u]` with inputs (a row without its u columns is read as u = 0).
-pub struct DissipativeHnn {
-    h: Mlp<f32, Cpu>,
+#[derive(Debug, Clone)]
+pub struct DissipativeHnn<E: Real = f32, D: Device<E> = HostDevice> {
+    h: Mlp<E, D>,
     /// The damping's Cholesky-factor parameter `[dof, dof]` (lower triangle used).
-    factor: Tensor<(usize, usize), f32, Cpu>,
+    factor: Matrix<E, D>,
     /// Bᵀ, `[inputs, dof]`, when there is a control input.
-    gain: Option<Tensor<(usize, usize), f32, Cpu>>,
+    gain: Option<Matrix<E, D>>,
+}
+
+impl<E: Real, D: Device<E>> Configured<E, D> for DissipativeHnn<E, D> {
+    const KIND: &'static str = "dissipative_hnn";
+    type Config = DissipativeHnnConfig;
+    fn config(&self) -> DissipativeHnnConfig {
+        let w = self.h.widths();
+        DissipativeHnnConfig {
+            dim: w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+            inputs: self.inputs(),
+        }
+    }
+    /// H_θ as a tanh MLP `[2·dof] → hidden → 1`, damping starting at D = 0.01·I, B = 0.
+    fn from_config(c: &DissipativeHnnConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        let dof = canonical_dim(c.dim).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
+        let h = MlpConfig::new(c.dim, &c.hidden, 1, Activation::Tanh, Init::Orthogonal).init(device, seed)?;
+        let l0 = (0..dof * dof).map(|i| if i / dof == i % dof { 0.1 } else { 0.0 });
+        Ok(Self {
+            h,
+            factor: host::matrix(device, l0, dof, dof),
+            gain: (c.inputs > 0).then(|| device.zeros_like(&(c.inputs, dof))),
+        })
+    }
 }
 
 impl DissipativeHnn {
@@ -188,22 +276,25 @@ impl DissipativeHnn {
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
         Self::with_inputs(dim, hidden, 0, seed)
     }
-
     /// As [`DissipativeHnn::new`] with `inputs` control channels, B starting at zero.
     pub fn with_inputs(dim: usize, hidden: &[usize], inputs: usize, seed: u64) -> Result<Self, DynamicsError> {
-        let hnn = Hnn::new(dim, hidden, seed)?;
-        let dof = dim / 2;
-        let l0: Vec<f32> = (0..dof * dof)
-            .map(|i| if i / dof == i % dof { 0.1 } else { 0.0 })
-            .collect();
-        let dev = Cpu::default();
-        Ok(Self {
-            h: hnn.h,
-            factor: dev.tensor_from_vec(l0, (dof, dof)),
-            gain: (inputs > 0).then(|| dev.zeros_like(&(inputs, dof))),
-        })
+        canonical_dim(dim)?;
+        on_default_device(
+            &DissipativeHnnConfig {
+                dim,
+                hidden: hidden.to_vec(),
+                inputs,
+            },
+            seed,
+        )
     }
+    /// Loads a checkpoint written by [`DynamicsModel::save`].
+    pub fn load(path: &Path) -> Result<Self, DynamicsError> {
+        load_default(path)
+    }
+}
 
+impl<E: Real, D: Device<E>> DissipativeHnn<E, D> {
     /// Number of control inputs m.
     pub fn inputs(&self) -> usize {
         self.gain.as_ref().map_or(0, |g| g.shape().0)
@@ -213,11 +304,7 @@ impl DissipativeHnn {
     pub fn input_gain(&self) -> Array2<f64> {
         let dof = self.factor.shape().0;
         match &self.gain {
-            Some(g) => {
-                let v = g.as_vec();
-                let m = g.shape().0;
-                Array2::from_shape_fn((dof, m), |(i, j)| f64::from(v[j * dof + i]))
-            }
+            Some(g) => array(g).reversed_axes(),
             None => Array2::zeros((dof, 0)),
         }
     }
@@ -225,61 +312,35 @@ impl DissipativeHnn {
     /// The learned damping matrix D = LLᵀ (row-major, dof × dof).
     pub fn damping(&self) -> Array2<f64> {
         let d = self.factor.shape().0;
-        let l = self.factor.as_vec();
-        Array2::from_shape_fn((d, d), |(i, j)| {
-            (0..=i.min(j))
-                .map(|k| f64::from(l[i * d + k]) * f64::from(l[j * d + k]))
-                .sum()
-        })
+        let l = host::values(&self.factor);
+        Array2::from_shape_fn((d, d), |(i, j)| (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum())
     }
 
     /// The field on the tape `tape` for rows `x` (`[q, p]` or `[q, p, u]`).
-    fn field_tensor<T: Tape<f32, Cpu> + Merge<T>>(
-        &self,
-        x: &Tensor<(usize, usize), f32, Cpu>,
-        tape: T,
-    ) -> Result<Tensor<(usize, usize), f32, Cpu, T>, DynamicsError> {
-        let dev = Cpu::default();
+    fn field_tensor<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
+        let dev = x.device().clone();
         let (cols, dof, m) = (x.shape().1, self.factor.shape().0, self.inputs());
         let n = 2 * dof;
         if cols != n && cols != n + m {
-            return Err(DynamicsError::ShapeMismatch(format!(
+            return Err(TensorError::ShapeMismatch(format!(
                 "rows have {cols} columns, the model takes {n} (state) or {} (state and input)",
                 n + m
             )));
         }
         // Split [q, p, u] into the state and the input with constant selectors (data, no tape).
-        let split = |offset: usize, width: usize| {
-            let mut sel = vec![0.0f32; cols * width];
-            for k in 0..width {
-                sel[(offset + k) * width + k] = 1.0;
-            }
-            dev.tensor_from_vec(sel, (cols, width))
-        };
         let (state, input) = if cols == n {
             (x.clone(), None)
         } else {
-            (x.clone().matmul(split(0, n)), Some(x.clone().matmul(split(n, m))))
+            (
+                x.clone().matmul(columns::select(&dev, cols, 0, n)),
+                Some(x.clone().matmul(columns::select(&dev, cols, n, m))),
+            )
         };
-        let x = &state;
-        // Constant selectors: p-columns of a row, and placement back into the ṗ columns.
-        let mut select = vec![0.0f32; n * dof];
-        let mut place = vec![0.0f32; dof * n];
-        let mut mask = vec![0.0f32; dof * dof];
-        for k in 0..dof {
-            select[(dof + k) * dof + k] = 1.0;
-            place[k * n + dof + k] = 1.0;
-            for j in 0..=k {
-                mask[k * dof + j] = 1.0;
-            }
-        }
-        let (select, place, mask) = (
-            dev.tensor_from_vec(select, (n, dof)),
-            dev.tensor_from_vec(place, (dof, n)),
-            dev.tensor_from_vec(mask, (dof, dof)),
-        );
-        let d = self.h.derivatives(x, &[], tape)?;
-        let s = liouville_tensor::losses::symplectic_right::<f32, Cpu>(&dev, dof);
+        let select_p = columns::select(&dev, n, dof, dof);
+        let place_p = columns::place(&dev, dof, n, dof);
+        let mask = columns::lower_triangle(&dev, dof);
+        let d = self.h.energy_derivatives(&state, &[], tape)?;
+        let s = liouville_tensor::losses::symplectic_right::<E, D>(&dev, dof);
         let conservative = d.gradient.retaped::<T>().matmul(s.retaped::<T>());
         let l = self.factor.retaped::<T>() * mask.retaped::<T>();
         let l_t = (self.factor.retaped::<T>() * mask.retaped::<T>()).permute::<_, Axes2<1, 0>>();
@@ -287,39 +348,31 @@ impl DissipativeHnn {
         let friction = d
             .gradient
             .retaped::<T>()
-            .matmul(select.retaped::<T>())
+            .matmul(select_p.retaped::<T>())
             .matmul(damping)
-            .matmul(place.retaped::<T>());
+            .matmul(place_p.retaped::<T>());
         let field = conservative - friction;
         Ok(d.attach(match (&self.gain, input) {
-            (Some(g), Some(u)) => field + u.retaped::<T>().matmul(g.retaped::<T>()).matmul(place.retaped::<T>()),
+            (Some(g), Some(u)) => field + u.retaped::<T>().matmul(g.retaped::<T>()).matmul(place_p.retaped::<T>()),
             _ => field,
         }))
     }
 }
 
-impl liouville_tensor::Module<f32, Cpu> for DissipativeHnn {
-    fn parameters(&self) -> Vec<(String, liouville_tensor::module::ParamRef<'_, f32, Cpu>)> {
-        let mut v: Vec<_> = self
-            .h
-            .parameters()
-            .into_iter()
-            .map(|(n, p)| (format!("hamiltonian.{n}"), p))
-            .collect();
-        v.push((
-            "damping_factor".into(),
-            liouville_tensor::module::ParamRef::Matrix(&self.factor),
-        ));
+impl<E: Real, D: Device<E>> Module<E, D> for DissipativeHnn<E, D> {
+    fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
+        let mut v = prefixed("hamiltonian", self.h.parameters());
+        v.push(("damping_factor".into(), ParamRef::Matrix(&self.factor)));
         if let Some(g) = &self.gain {
-            v.push(("input_gain".into(), liouville_tensor::module::ParamRef::Matrix(g)));
+            v.push(("input_gain".into(), ParamRef::Matrix(g)));
         }
         v
     }
-    fn parameters_mut(&mut self) -> Vec<liouville_tensor::module::ParamMut<'_, f32, Cpu>> {
+    fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
         let mut v = self.h.parameters_mut();
-        v.push(liouville_tensor::module::ParamMut::Matrix(&mut self.factor));
+        v.push(ParamMut::Matrix(&mut self.factor));
         if let Some(g) = &mut self.gain {
-            v.push(liouville_tensor::module::ParamMut::Matrix(g));
+            v.push(ParamMut::Matrix(g));
         }
         v
     }
@@ -328,146 +381,141 @@ impl liouville_tensor::Module<f32, Cpu> for DissipativeHnn {
 /// The loss of a [`DissipativeHnn`]: mean squared error of its field against ẋ.
 struct DissipativeLoss;
 
-impl Loss<f32, Cpu, DissipativeHnn> for DissipativeLoss {
-    fn loss<T: Tape<f32, Cpu> + Merge<T>>(
+impl<E: Real, D: Device<E>> Loss<E, D, DissipativeHnn<E, D>> for DissipativeLoss {
+    fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
-        model: &DissipativeHnn,
-        x: &Tensor<(usize, usize), f32, Cpu>,
-        y: &Tensor<(usize, usize), f32, Cpu>,
+        model: &DissipativeHnn<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
-    ) -> Result<Tensor<(), f32, Cpu, T>, liouville_tensor::TensorError> {
-        let f = model
-            .field_tensor(x, tape)
-            .map_err(|e| liouville_tensor::TensorError::ShapeMismatch(e.to_string()))?;
-        Ok((f - y.retaped::<T>()).square().mean())
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
+        let f = model.field_tensor(&batch.inputs, tape)?;
+        Ok((f - batch.targets.retaped::<T>()).square().mean())
     }
 }
 
-impl DynamicsModel for DissipativeHnn {
+impl<E: Real, D: Device<E>> DynamicsModel for DissipativeHnn<E, D>
+{
     fn dim(&self) -> usize {
         self.h.widths()[0]
     }
     /// The field at rows `[q, p]` (no input) or `[q, p, u]`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        let f = self.field_tensor(&to_tensor(&Cpu::default(), x), NoneTape)?;
-        Ok(from_vec(f.as_vec(), x.nrows(), self.dim()))
+        Ok(array(&self.field_tensor(&tensor(self.h.device(), x), NoneTape)?))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
         Ok(train(self, data, &DissipativeLoss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(
-            self,
-            path,
-            &[
-                ("model", "dissipative_hnn".into()),
-                widths_field(self.h.widths()),
-                ("inputs", self.inputs().to_string()),
-            ],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }
 
-impl DissipativeHnn {
-    /// Loads a checkpoint into a model of the given architecture (the number of inputs is read
-    /// from the checkpoint).
-    pub fn load(path: &Path, dim: usize, hidden: &[usize]) -> Result<Self, DynamicsError> {
-        let inputs = checkpoint::metadata::<f32>(path)?
-            .get("inputs")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut m = Self::with_inputs(dim, hidden, inputs, 0)?;
-        checkpoint::load_into(&mut m, path)?;
-        Ok(m)
-    }
+/// Architecture of an [`Lnn`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LnnConfig {
+    /// State dimension 2·dof (2 or 4).
+    pub dim: usize,
+    /// Hidden widths of L_θ.
+    pub hidden: Vec<usize>,
+    /// Add ½|q̇|² to the learned L.
+    pub kinetic_prior: bool,
 }
 
 /// A Lagrangian neural network (Cranmer et al. 2020): a learned L_θ(q, q̇) on rows `[q, q̇]` and
 /// the accelerations of its Euler–Lagrange equations, q̈ = (∂²L/∂q̇²)⁻¹(∂L/∂q - (∂²L/∂q̇∂q)q̇);
 /// the field is (q̇, q̈). With `kinetic_prior`, L_θ + ½|q̇|² is used, which keeps ∂²L/∂q̇²
 /// well conditioned from a random start. One or two degrees of freedom.
-pub struct Lnn {
-    l: Mlp<f32, Cpu>,
+#[derive(Debug, Clone)]
+pub struct Lnn<E: Real = f32, D: Device<E> = HostDevice> {
+    l: Mlp<E, D>,
     kinetic_prior: bool,
 }
 
-impl Lnn {
-    /// L_θ as a softplus MLP `[2·dof] → hidden → 1` (softplus: L needs non-zero second derivatives).
-    pub fn new(dim: usize, hidden: &[usize], kinetic_prior: bool, seed: u64) -> Result<Self, DynamicsError> {
-        if !(dim == 2 || dim == 4) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "LNNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
-            )));
+through_field!(Lnn, l, Mlp<E, D>);
+
+fn lagrangian_dim(dim: usize) -> Result<(), TensorError> {
+    if !(dim == 2 || dim == 4) {
+        return Err(TensorError::InvalidConfig(format!(
+            "Lagrangian models here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
+        )));
+    }
+    Ok(())
+}
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Lnn<E, D> {
+    const KIND: &'static str = "lnn";
+    type Config = LnnConfig;
+    fn config(&self) -> LnnConfig {
+        let w = self.l.widths();
+        LnnConfig {
+            dim: w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+            kinetic_prior: self.kinetic_prior,
         }
-        let widths: Vec<usize> = std::iter::once(dim).chain(hidden.iter().copied()).chain([1]).collect();
+    }
+    /// L_θ as a softplus MLP `[2·dof] → hidden → 1` (softplus: L needs non-zero second
+    /// derivatives).
+    fn from_config(c: &LnnConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        lagrangian_dim(c.dim)?;
+        let l = MlpConfig::new(c.dim, &c.hidden, 1, Activation::Softplus, Init::Xavier).init(device, seed)?;
         Ok(Self {
-            l: Mlp::new(&Cpu::default(), &widths, Activation::Softplus, Init::Xavier, seed)?,
-            kinetic_prior,
+            l,
+            kinetic_prior: c.kinetic_prior,
         })
     }
-    /// Loads a checkpoint written by [`DynamicsModel::save`].
-    pub fn load(path: &Path, kinetic_prior: bool) -> Result<Self, DynamicsError> {
-        let (l, _) = checkpoint::load(&Cpu::default(), path)?;
-        Ok(Self { l, kinetic_prior })
+}
+
+impl Lnn {
+    /// L_θ as a softplus MLP `[2·dof] → hidden → 1`.
+    pub fn new(dim: usize, hidden: &[usize], kinetic_prior: bool, seed: u64) -> Result<Self, DynamicsError> {
+        lagrangian_dim(dim).map_err(|e| DynamicsError::ShapeMismatch(e.to_string()))?;
+        on_default_device(
+            &LnnConfig {
+                dim,
+                hidden: hidden.to_vec(),
+                kinetic_prior,
+            },
+            seed,
+        )
+    }
+    /// Loads a checkpoint written by [`DynamicsModel::save`] (the prior is in its config).
+    pub fn load(path: &Path) -> Result<Self, DynamicsError> {
+        load_default(path)
     }
 }
 
 /// LNN training targets are full fields (q̇, q̈); the loss compares the accelerations.
-struct LagrangianLoss(bool);
+struct LagrangianLoss;
 
-impl Loss<f32, Cpu, Mlp<f32, Cpu>> for LagrangianLoss {
-    fn loss<T: Tape<f32, Cpu> + Merge<T>>(
-        &self,
-        model: &Mlp<f32, Cpu>,
-        x: &Tensor<(usize, usize), f32, Cpu>,
-        y: &Tensor<(usize, usize), f32, Cpu>,
-        tape: T,
-    ) -> Result<Tensor<(), f32, Cpu, T>, liouville_tensor::TensorError> {
-        let (rows, n) = *y.shape();
+impl<E: Real, D: Device<E>> Loss<E, D, Lnn<E, D>> for LagrangianLoss {
+    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &Lnn<E, D>, batch: &Supervised<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+        let n = batch.targets.shape().1;
         let dof = n / 2;
-        let targets = y.as_vec();
-        let q_ddot: Vec<f32> = (0..rows)
-            .flat_map(|r| targets[r * n + dof..(r + 1) * n].to_vec())
-            .collect();
-        let q_ddot = Cpu::default().tensor_from_vec(q_ddot, (rows, dof));
-        liouville_tensor::losses::lnn_loss(model, x, &q_ddot, self.0, tape)
+        let q_ddot = batch.targets.clone().matmul(columns::select(batch.targets.device(), n, dof, dof));
+        liouville_tensor::losses::lnn_loss(&model.l, &batch.inputs, &q_ddot, model.kinetic_prior, tape)
     }
 }
 
-impl DynamicsModel for Lnn {
+impl<E: Real, D: Device<E>> DynamicsModel for Lnn<E, D>
+{
     fn dim(&self) -> usize {
         self.l.widths()[0]
     }
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        check_dim(x, self.dim())?;
+        check_columns(x, self.dim())?;
         let dof = self.dim() / 2;
-        let qdd = liouville_tensor::losses::lnn_accelerations(
+        let qdd = array(&liouville_tensor::losses::lnn_accelerations(
             &self.l,
-            &to_tensor(&Cpu::default(), x),
+            &tensor(self.l.device(), x),
             self.kinetic_prior,
             NoneTape,
-        )?
-        .as_vec();
-        let mut out = Array2::zeros(x.dim());
-        for r in 0..x.nrows() {
-            for k in 0..dof {
-                out[[r, k]] = x[[r, dof + k]];
-                out[[r, dof + k]] = f64::from(qdd[r * dof + k]);
-            }
-        }
-        Ok(out)
+        )?);
+        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| if c < dof { x[[r, dof + c]] } else { qdd[[r, c - dof]] }))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.l, data, &LagrangianLoss(self.kinetic_prior), cfg)?)
+        Ok(train(self, data, &LagrangianLoss, cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        Ok(checkpoint::save(
-            &self.l,
-            path,
-            &[
-                ("model", "lnn".into()),
-                ("kinetic_prior", self.kinetic_prior.to_string()),
-            ],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }

@@ -24,19 +24,26 @@
 use std::path::Path;
 
 use liouville_sim::dataset::Dataset;
+use liouville_tensor::config::Configured;
+use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::mlp::Matrix;
 use liouville_tensor::module::{Module, ParamRef, prefixed};
+use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
-use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
-use liouville_tensor::{Activation, Init, Mlp, Real, TensorError, checkpoint};
+use liouville_tensor::train::{Examples, Loss, Supervised, TrainConfig, TrainReport, train};
+use liouville_tensor::{Activation, Init, Mlp, MlpConfig, Real, TensorError, checkpoint, columns, host};
 use ndarray::{Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 
 use crate::DynamicsError;
-use crate::models::DynamicsModel;
+use crate::arrays::{array, check_columns, tensor};
+use crate::models::{DynamicsModel, load_default, on_default_device};
+use crate::srnn::LeapfrogLoss;
+use crate::wrapper::{Through, through_field};
 
 /// How the gradient of the trajectory loss is obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OdeGradient {
     /// Reverse mode through every RK4 stage.
     Backprop,
@@ -93,11 +100,9 @@ fn rk4_step<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 }
 
 /// Column block `j` (`dim` wide) of every row of a host matrix, as a device tensor.
-fn block<E: Real, D: Device<E>>(dev: &D, host: &[E], rows: usize, width: usize, j: usize, dim: usize) -> Matrix<E, D> {
-    let v: Vec<E> = (0..rows)
-        .flat_map(|r| host[r * width + j * dim..r * width + (j + 1) * dim].iter().copied())
-        .collect();
-    dev.tensor_from_vec(v, (rows, dim))
+/// Observation `j` (columns `j·dim..(j+1)·dim`) of every target row, through a selector.
+fn block<E: Real, D: Device<E>>(y: &Matrix<E, D>, j: usize, dim: usize) -> Matrix<E, D> {
+    y.clone().matmul(columns::select(y.device(), y.shape().1, j * dim, dim))
 }
 
 impl TrajectoryLoss {
@@ -140,8 +145,6 @@ impl TrajectoryLoss {
         let horizon = self.check(net, x, y)?;
         let (rows, width) = *y.shape();
         let dim = width / horizon;
-        let dev = x.device().clone();
-        let host = y.as_vec();
         let h = self.interval / self.substeps as f64;
         let mut tp = Threaded::new(tape);
         let mut state = x.clone();
@@ -150,7 +153,7 @@ impl TrajectoryLoss {
             for _ in 0..self.substeps {
                 state = rk4_step(net, &mut tp, &state, h);
             }
-            let target = block(&dev, &host, rows, width, j, dim);
+            let target = block(y, j, dim);
             let sq = tp.step(|t| (state.clone().put_tape(t) - target).square().sum());
             total = Some(match total {
                 None => sq,
@@ -192,14 +195,13 @@ impl TrajectoryLoss {
         let (rows, width) = *y.shape();
         let dim = width / horizon;
         let dev = x.device().clone();
-        let host = y.as_vec();
         let scale = E::of(1.0 / (rows * width) as f64);
         let states = self.observed_states(net, x, horizon);
-        let targets: Vec<Matrix<E, D>> = (0..horizon).map(|j| block(&dev, &host, rows, width, j, dim)).collect();
+        let targets: Vec<Matrix<E, D>> = (0..horizon).map(|j| block(y, j, dim)).collect();
         let loss: f64 = states
             .iter()
             .zip(&targets)
-            .map(|(s, t)| (s.clone() - t.clone()).square().sum::<(), _>().as_vec()[0].to64())
+            .map(|(s, t)| host::scalar(&(s.clone() - t.clone()).square().sum::<(), _>()))
             .sum::<f64>()
             * scale.to64();
         if !T::OWNS_TAPE {
@@ -207,40 +209,8 @@ impl TrajectoryLoss {
         }
         let adjoint = AdjointSolve::new(net, self.interval / self.substeps as f64)?;
         let grads = adjoint.parameter_gradients(&states, &targets, scale, self.substeps)?;
-        surrogate(net, &grads, loss, tape)
+        liouville_tensor::surrogate::with_gradient(net, &grads, loss, tape)
     }
-}
-
-/// A scalar whose value is `loss` and whose parameter gradient is `grads`:
-/// Σᵢ ⟨θᵢ, Gᵢ⟩ + (loss − Σᵢ ⟨θᵢ, Gᵢ⟩), the constant in brackets carrying no gradient. This hands
-/// an externally computed gradient (the adjoint's) to the ordinary optimiser and training loop.
-fn surrogate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    net: &Mlp<E, D>,
-    grads: &[Vec<E>],
-    loss: f64,
-    tape: T,
-) -> Result<Tensor<(), E, D, T>, TensorError> {
-    let mut tp = Threaded::new(tape);
-    let mut total: Option<Tensor<(), E, D>> = None;
-    for ((_, p), g) in net.parameters().into_iter().zip(grads) {
-        let term = match p {
-            ParamRef::Matrix(w) => {
-                let g = w.device().tensor_from_vec(g.clone(), *w.shape());
-                tp.step(|t| (w.clone().put_tape(t) * g).sum())
-            }
-            ParamRef::Vector(b) => {
-                let g = b.device().tensor_from_vec(g.clone(), *b.shape());
-                tp.step(|t| (b.clone().put_tape(t) * g).sum())
-            }
-        };
-        total = Some(match total {
-            None => term,
-            Some(acc) => tp.step(|t| acc.put_tape(t) + term.retaped::<T>()),
-        });
-    }
-    let total = total.ok_or_else(|| TensorError::InvalidConfig("the field has no parameters".into()))?;
-    let inner = total.as_vec()[0].to64();
-    Ok(tp.finish(total) + E::of(loss - inner))
 }
 
 /// (x, a) of the backward solve.
@@ -344,10 +314,10 @@ impl<E: Real, D: Device<E>> Loss<E, D, Mlp<E, D>> for TrajectoryLoss {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &Mlp<E, D>,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
+        let (x, y) = (&batch.inputs, &batch.targets);
         match self.gradient {
             OdeGradient::Backprop => self.backprop(model, x, y, tape),
             OdeGradient::Adjoint => self.adjoint(model, x, y, tape),
@@ -378,10 +348,64 @@ pub fn windows(ds: &Dataset, trajectories: &[usize], horizon: usize) -> Result<E
     Ok(Examples::new(x, dim, y, horizon * dim)?)
 }
 
-/// A neural ODE on CPU in f32: an MLP field trained through RK4.
-pub struct NeuralOde {
-    net: Mlp<f32, Cpu>,
+/// Architecture and solver of a [`NeuralOde`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeuralOdeConfig {
+    /// State dimension.
+    pub dim: usize,
+    /// Hidden widths of the field MLP.
+    pub hidden: Vec<usize>,
+    /// Time between observations Δ.
+    pub interval: f64,
+    /// RK4 steps per observation interval.
+    pub substeps: usize,
+    /// Backprop or adjoint.
+    pub gradient: OdeGradient,
+}
+
+fn positive_solver(interval: f64, substeps: usize) -> Result<(), TensorError> {
+    if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
+        return Err(TensorError::InvalidConfig(format!(
+            "observation interval {interval} and substeps {substeps} must be positive"
+        )));
+    }
+    Ok(())
+}
+
+/// A neural ODE: an MLP field trained through RK4.
+#[derive(Debug, Clone)]
+pub struct NeuralOde<E: Real = f32, D: Device<E> = HostDevice> {
+    net: Mlp<E, D>,
     loss: TrajectoryLoss,
+}
+
+through_field!(NeuralOde, net, Mlp<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for NeuralOde<E, D> {
+    const KIND: &'static str = "neural_ode";
+    type Config = NeuralOdeConfig;
+    fn config(&self) -> NeuralOdeConfig {
+        let w = self.net.widths();
+        NeuralOdeConfig {
+            dim: w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+            interval: self.loss.interval,
+            substeps: self.loss.substeps,
+            gradient: self.loss.gradient,
+        }
+    }
+    /// A tanh MLP field `[dim] → hidden → [dim]`, orthogonal initialisation.
+    fn from_config(c: &NeuralOdeConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        positive_solver(c.interval, c.substeps)?;
+        Ok(Self {
+            net: MlpConfig::new(c.dim, &c.hidden, c.dim, Activation::Tanh, Init::Orthogonal).init(device, seed)?,
+            loss: TrajectoryLoss {
+                interval: c.interval,
+                substeps: c.substeps,
+                gradient: c.gradient,
+            },
+        })
+    }
 }
 
 impl NeuralOde {
@@ -395,89 +419,46 @@ impl NeuralOde {
         gradient: OdeGradient,
         seed: u64,
     ) -> Result<Self, DynamicsError> {
-        let widths: Vec<usize> = std::iter::once(dim)
-            .chain(hidden.iter().copied())
-            .chain([dim])
-            .collect();
-        if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "observation interval {interval} and substeps {substeps} must be positive"
-            )));
-        }
-        Ok(Self {
-            net: Mlp::new(&Cpu::default(), &widths, Activation::Tanh, Init::Orthogonal, seed)?,
-            loss: TrajectoryLoss {
+        positive_solver(interval, substeps).map_err(|e| DynamicsError::ShapeMismatch(e.to_string()))?;
+        on_default_device(
+            &NeuralOdeConfig {
+                dim,
+                hidden: hidden.to_vec(),
                 interval,
                 substeps,
                 gradient,
             },
-        })
+            seed,
+        )
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`] (the solver settings are stored in it).
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let (net, _) = checkpoint::load(&Cpu::default(), path)?;
-        let fields = crate::fields::CheckpointFields::read(path, false)?;
-        let (interval, substeps) = (fields.positive("interval")?, fields.parse::<usize>("substeps")?);
-        let gradient = fields
-            .get("gradient")
-            .and_then(OdeGradient::parse)
-            .filter(|_| substeps > 0)
-            .ok_or_else(|| {
-                DynamicsError::Tensor(TensorError::Checkpoint {
-                    path: path.to_owned(),
-                    message: "a neural ODE checkpoint needs valid \"gradient\" and \"substeps\" fields".into(),
-                })
-            })?;
-        Ok(Self {
-            net,
-            loss: TrajectoryLoss {
-                interval,
-                substeps,
-                gradient,
-            },
-        })
+        load_default(path)
     }
+}
+
+impl<E: Real, D: Device<E>> NeuralOde<E, D> {
     /// The training loss settings.
     pub fn trajectory_loss(&self) -> TrajectoryLoss {
         self.loss
     }
 }
 
-impl DynamicsModel for NeuralOde {
+impl<E: Real, D: Device<E>> DynamicsModel for NeuralOde<E, D> {
     fn dim(&self) -> usize {
         self.net.widths()[0]
     }
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
-        if x.ncols() != self.dim() {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {} columns, the model takes {}",
-                x.ncols(),
-                self.dim()
-            )));
-        }
-        let t = Cpu::default().tensor_from_vec(x.iter().map(|&v| v as f32).collect(), x.dim());
-        let out = self.net.forward(&t, NoneTape)?.as_vec();
-        Ok(Array2::from_shape_vec(x.dim(), out.into_iter().map(f64::from).collect()).expect("tensor shape"))
+        check_columns(x, self.dim())?;
+        Ok(array(&self.net.forward(&tensor(self.net.device(), x), NoneTape)?))
     }
     /// Trains on [`windows`] of trajectories (targets: `k` states per row).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.net, data, &self.loss, cfg)?)
+        let loss = self.loss;
+        Ok(train(self, data, &Through(&loss), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let gradient = match self.loss.gradient {
-            OdeGradient::Backprop => "backprop",
-            OdeGradient::Adjoint => "adjoint",
-        };
-        Ok(checkpoint::save(
-            &self.net,
-            path,
-            &[
-                ("model", "neural_ode".into()),
-                ("interval", self.loss.interval.to_string()),
-                ("substeps", self.loss.substeps.to_string()),
-                ("gradient", gradient.into()),
-            ],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }
 
@@ -541,89 +522,108 @@ impl<E: Real, D: Device<E>> crate::srnn::PartitionedField<E, D> for PartitionedN
     }
 }
 
-/// A partitioned neural ODE on CPU in f32, trained through leapfrog on trajectory windows.
+/// Architecture and solver of the leapfrog-trained models ([`LeapfrogOde`], `Srnn`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeapfrogConfig {
+    /// State dimension 2·dof.
+    pub dim: usize,
+    /// Hidden widths of each network.
+    pub hidden: Vec<usize>,
+    /// Time between observations Δ.
+    pub interval: f64,
+    /// Leapfrog steps per observation.
+    pub substeps: usize,
+}
+
+impl LeapfrogConfig {
+    /// The checked loss, and the widths `[dof] → hidden → [out]` of a network of the model.
+    pub(crate) fn parts(&self, out: usize) -> Result<(LeapfrogLoss, Vec<usize>), TensorError> {
+        let loss = LeapfrogLoss::checked(self.dim, self.interval, self.substeps).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
+        let d = self.dim / 2;
+        Ok((loss, std::iter::once(d).chain(self.hidden.iter().copied()).chain([out]).collect()))
+    }
+}
+
+/// A partitioned neural ODE, trained through leapfrog on trajectory windows.
 #[derive(Debug, Clone)]
-pub struct LeapfrogOde {
-    net: PartitionedNet<f32, Cpu>,
-    loss: crate::srnn::LeapfrogLoss,
+pub struct LeapfrogOde<E: Real = f32, D: Device<E> = HostDevice> {
+    net: PartitionedNet<E, D>,
+    loss: LeapfrogLoss,
+}
+
+through_field!(LeapfrogOde, net, PartitionedNet<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for LeapfrogOde<E, D> {
+    const KIND: &'static str = "leapfrog_ode";
+    type Config = LeapfrogConfig;
+    fn config(&self) -> LeapfrogConfig {
+        let w = self.net.velocity.widths();
+        LeapfrogConfig {
+            dim: 2 * w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+            interval: self.loss.interval,
+            substeps: self.loss.substeps,
+        }
+    }
+    /// v_θ and a_θ as tanh MLPs `[dof] → hidden → [dof]`.
+    fn from_config(c: &LeapfrogConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        let (loss, widths) = c.parts(c.dim / 2)?;
+        let mlp = MlpConfig {
+            widths,
+            activation: Activation::Tanh,
+            init: Init::Orthogonal,
+        };
+        Ok(Self {
+            net: PartitionedNet {
+                velocity: mlp.init(device, seed)?,
+                acceleration: mlp.init(device, seed.wrapping_add(1))?,
+            },
+            loss,
+        })
+    }
 }
 
 impl LeapfrogOde {
     /// v_θ and a_θ as tanh MLPs `[dof] → hidden → [dof]`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        let loss = crate::srnn::LeapfrogLoss::checked(dim, interval, substeps)?;
-        let d = dim / 2;
-        let widths: Vec<usize> = std::iter::once(d).chain(hidden.iter().copied()).chain([d]).collect();
-        let dev = Cpu::default();
-        Ok(Self {
-            net: PartitionedNet {
-                velocity: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed)?,
-                acceleration: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed.wrapping_add(1))?,
+        LeapfrogLoss::checked(dim, interval, substeps)?;
+        on_default_device(
+            &LeapfrogConfig {
+                dim,
+                hidden: hidden.to_vec(),
+                interval,
+                substeps,
             },
-            loss,
-        })
+            seed,
+        )
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let fields = crate::fields::CheckpointFields::read(path, false)?;
-        let (widths, interval, substeps) = (
-            fields.widths()?,
-            fields.positive("interval")?,
-            fields.parse("substeps")?,
-        );
-        let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], interval, substeps, 0)?;
-        checkpoint::load_into(&mut model.net, path)?;
-        Ok(model)
+        load_default(path)
     }
 }
 
-impl DynamicsModel for LeapfrogOde {
+impl<E: Real, D: Device<E>> DynamicsModel for LeapfrogOde<E, D> {
     fn dim(&self) -> usize {
         2 * self.net.velocity.widths()[0]
     }
     /// (v(p), a(q)) at every row `[q, p]`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
+        check_columns(x, self.dim())?;
         let d = self.dim() / 2;
-        if x.ncols() != 2 * d {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {} columns, the model takes {}",
-                x.ncols(),
-                2 * d
-            )));
-        }
-        let dev = Cpu::default();
-        let half = |from: usize| {
-            dev.tensor_from_vec(
-                x.rows()
-                    .into_iter()
-                    .flat_map(|r| r.iter().skip(from).take(d).map(|&v| v as f32).collect::<Vec<_>>())
-                    .collect(),
-                (x.nrows(), d),
-            )
-        };
-        let v = self.net.velocity.forward(&half(d), NoneTape)?.as_vec();
-        let a = self.net.acceleration.forward(&half(0), NoneTape)?.as_vec();
-        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| {
-            f64::from(if c < d { v[r * d + c] } else { a[r * d + c - d] })
-        }))
+        let dev = self.net.velocity.device();
+        let v = array(&self.net.velocity.forward(&tensor(dev, x.slice(ndarray::s![.., d..])), NoneTape)?);
+        let a = array(&self.net.acceleration.forward(&tensor(dev, x.slice(ndarray::s![.., ..d])), NoneTape)?);
+        Ok(ndarray::concatenate(Axis(1), &[v.view(), a.view()]).expect("two halves of one batch"))
     }
     /// Trains on trajectory windows ([`windows`]).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.net, data, &self.loss, cfg)?)
+        let loss = self.loss;
+        Ok(train(self, data, &Through(&loss), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let [interval, substeps] = self.loss.fields();
-        Ok(checkpoint::save(
-            &self.net,
-            path,
-            &[
-                ("model", "leapfrog_ode".into()),
-                crate::fields::widths_field(self.net.velocity.widths()),
-                interval,
-                substeps,
-            ],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }

@@ -10,7 +10,7 @@ use crate::models::DynamicsModel;
 /// the integrators report as [`liouville_integrate::IntegrateError::NonFiniteState`].
 pub struct LearnedField<'a, M: ?Sized>(pub &'a M);
 
-impl<M: DynamicsModel + ?Sized> VectorField for LearnedField<'_, M> {
+impl<M: DynamicsModel + Sync + ?Sized> VectorField for LearnedField<'_, M> {
     fn dim(&self) -> usize {
         self.0.dim()
     }
@@ -31,7 +31,7 @@ pub struct WithInput<'a, M: ?Sized, U> {
     pub input: U,
 }
 
-impl<M: DynamicsModel + ?Sized, U: Fn(f64) -> Vec<f64> + Send + Sync> VectorField for WithInput<'_, M, U> {
+impl<M: DynamicsModel + Sync + ?Sized, U: Fn(f64) -> Vec<f64> + Send + Sync> VectorField for WithInput<'_, M, U> {
     fn dim(&self) -> usize {
         self.model.dim()
     }

@@ -17,17 +17,21 @@
 use std::path::Path;
 
 use liouville_integrate::SeparableHamiltonian;
+use liouville_tensor::config::Configured;
+use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::mlp::Matrix;
 use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
-use liouville_tensor::train::{Examples, Loss, TrainConfig, TrainReport, train};
-use liouville_tensor::{Activation, Energy, Init, Mlp, Real, TensorError, checkpoint};
+use liouville_tensor::train::{Examples, Loss, Supervised, TrainConfig, TrainReport, train};
+use liouville_tensor::{Activation, Energy, Init, Mlp, MlpConfig, Real, TensorError, checkpoint, columns, host};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::DynamicsError;
-use crate::fields::widths_field;
-use crate::models::DynamicsModel;
+use crate::arrays::{check_columns, tensor};
+use crate::models::{DynamicsModel, load_default, on_default_device};
+use crate::neural_ode::LeapfrogConfig;
+use crate::wrapper::{Through, through_field};
 
 /// T_θ(p) and V_θ(q), each an MLP `[d] → hidden → 1`.
 #[derive(Debug, Clone)]
@@ -117,29 +121,11 @@ impl LeapfrogLoss {
         }
         Ok(Self { interval, substeps })
     }
-
-    /// Its checkpoint metadata fields.
-    pub(crate) fn fields(&self) -> [(&'static str, String); 2] {
-        [
-            ("interval", self.interval.to_string()),
-            ("substeps", self.substeps.to_string()),
-        ]
-    }
 }
 
 /// Columns `[from, from + width)` of `x` through a constant selector, on the thread.
-fn columns<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    tp: &mut Threaded<T>,
-    x: &Matrix<E, D>,
-    from: usize,
-    width: usize,
-) -> Matrix<E, D> {
-    let n = x.shape().1;
-    let mut m = vec![E::default(); n * width];
-    for k in 0..width {
-        m[(from + k) * width + k] = E::ONE;
-    }
-    let sel = x.device().tensor_from_vec(m, (n, width));
+fn columns_of<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(tp: &mut Threaded<T>, x: &Matrix<E, D>, from: usize, width: usize) -> Matrix<E, D> {
+    let sel = columns::select(x.device(), x.shape().1, from, width);
     tp.step(|t| x.clone().put_tape(t).matmul(sel.retaped::<T>()))
 }
 
@@ -147,10 +133,10 @@ impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for Leapfro
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
         model: &M,
-        x: &Matrix<E, D>,
-        y: &Matrix<E, D>,
+        batch: &Supervised<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
+        let (x, y) = (&batch.inputs, &batch.targets);
         let d = model.dof();
         let n = 2 * d;
         if !(self.interval.is_finite() && self.interval > 0.0 && self.substeps > 0) {
@@ -169,11 +155,9 @@ impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for Leapfro
         }
         let horizon = width / n;
         let h = self.interval / self.substeps as f64;
-        let dev = x.device().clone();
-        let host = y.as_vec();
         let mut tp = Threaded::new(tape);
-        let mut q = columns(&mut tp, x, 0, d);
-        let mut p = columns(&mut tp, x, d, d);
+        let mut q = columns_of(&mut tp, x, 0, d);
+        let mut p = columns_of(&mut tp, x, d, d);
         // a(q) at the current q, reused by the next step's first kick.
         let mut force = model.acceleration(&mut tp, &q)?;
         let mut total: Option<Tensor<(), E, D>> = None;
@@ -185,16 +169,7 @@ impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for Leapfro
                 force = model.acceleration(&mut tp, &q)?;
                 p = tp.step(|t| p_half.clone().put_tape(t) + force.retaped::<T>() * E::of(h / 2.0));
             }
-            let target = |from: usize| {
-                let v: Vec<E> = (0..rows)
-                    .flat_map(|r| {
-                        host[r * width + j * n + from..r * width + j * n + from + d]
-                            .iter()
-                            .copied()
-                    })
-                    .collect();
-                dev.tensor_from_vec(v, (rows, d))
-            };
+            let target = |from: usize| y.clone().matmul(columns::select(y.device(), width, j * n + from, d));
             let (tq, tpm) = (target(0), target(d));
             let sq = tp.step(|t| {
                 (q.clone().put_tape(t) - tq).square().sum::<(), _>() + (p.retaped::<T>() - tpm).square().sum::<(), _>()
@@ -209,59 +184,75 @@ impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for Leapfro
     }
 }
 
-/// A symplectic RNN on CPU in f32.
+/// A symplectic RNN: a separable learned H = T(p) + V(q) trained through leapfrog.
 #[derive(Debug, Clone)]
-pub struct Srnn {
-    net: SeparableNet<f32, Cpu>,
+pub struct Srnn<E: Real = f32, D: Device<E> = HostDevice> {
+    net: SeparableNet<E, D>,
     loss: LeapfrogLoss,
+}
+
+through_field!(Srnn, net, SeparableNet<E, D>);
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Srnn<E, D> {
+    const KIND: &'static str = "srnn";
+    type Config = LeapfrogConfig;
+    fn config(&self) -> LeapfrogConfig {
+        let w = self.net.kinetic.widths();
+        LeapfrogConfig {
+            dim: 2 * w[0],
+            hidden: w[1..w.len() - 1].to_vec(),
+            interval: self.loss.interval,
+            substeps: self.loss.substeps,
+        }
+    }
+    /// T_θ and V_θ as tanh MLPs `[dof] → hidden → 1`.
+    fn from_config(c: &LeapfrogConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        let (loss, widths) = c.parts(1)?;
+        let mlp = MlpConfig {
+            widths,
+            activation: Activation::Tanh,
+            init: Init::Orthogonal,
+        };
+        Ok(Self {
+            net: SeparableNet {
+                kinetic: mlp.init(device, seed)?,
+                potential: mlp.init(device, seed.wrapping_add(1))?,
+            },
+            loss,
+        })
+    }
 }
 
 impl Srnn {
     /// T_θ and V_θ as tanh MLPs `[dof] → hidden → 1`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        let loss = LeapfrogLoss::checked(dim, interval, substeps)?;
-        let widths: Vec<usize> = std::iter::once(dim / 2)
-            .chain(hidden.iter().copied())
-            .chain([1])
-            .collect();
-        let dev = Cpu::default();
-        Ok(Self {
-            net: SeparableNet {
-                kinetic: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed)?,
-                potential: Mlp::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, seed.wrapping_add(1))?,
+        LeapfrogLoss::checked(dim, interval, substeps)?;
+        on_default_device(
+            &LeapfrogConfig {
+                dim,
+                hidden: hidden.to_vec(),
+                interval,
+                substeps,
             },
-            loss,
-        })
+            seed,
+        )
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
-        let fields = crate::fields::CheckpointFields::read(path, false)?;
-        let (widths, interval, substeps) = (
-            fields.widths()?,
-            fields.positive("interval")?,
-            fields.parse("substeps")?,
-        );
-        let mut model = Self::new(2 * widths[0], &widths[1..widths.len() - 1], interval, substeps, 0)?;
-        checkpoint::load_into(&mut model.net, path)?;
-        Ok(model)
+        load_default(path)
     }
+}
 
+impl<E: Real, D: Device<E>> Srnn<E, D> {
     /// The learned H = T(p) + V(q) at every row `[q, p]`.
     pub fn energy(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<f64>, DynamicsError> {
-        let d = self.dim() / 2;
-        if x.ncols() != 2 * d {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {} columns, the model takes {}",
-                x.ncols(),
-                2 * d
-            )));
-        }
-        let (mut t, mut v) = (ndarray::Array1::zeros(x.nrows()), ndarray::Array1::zeros(x.nrows()));
-        self.kinetic(x.slice(ndarray::s![.., d..]), t.view_mut());
-        self.potential(x.slice(ndarray::s![.., ..d]), v.view_mut());
-        Ok(t + v)
+        let d = self.net.kinetic.widths()[0];
+        check_columns(x, 2 * d)?;
+        let (t, _) = Self::eval(&self.net.kinetic, x.slice(ndarray::s![.., d..]));
+        let (v, _) = Self::eval(&self.net.potential, x.slice(ndarray::s![.., ..d]));
+        Ok(t.iter().zip(&v).map(|(t, v)| t + v).collect())
     }
 
     /// The training loss settings.
@@ -269,76 +260,60 @@ impl Srnn {
         self.loss
     }
 
-    fn eval(net: &Mlp<f32, Cpu>, x: ArrayView2<'_, f64>) -> (Vec<f32>, Vec<f32>) {
-        let t = Cpu::default().tensor_from_vec(x.iter().map(|&v| v as f32).collect(), x.dim());
-        match net.derivatives(&t, &[], NoneTape) {
-            Ok(d) => (d.value.as_vec(), d.gradient.as_vec()),
-            Err(_) => (vec![f32::NAN; x.nrows()], vec![f32::NAN; x.len()]),
+    /// Value and gradient of one of the networks at rows `x` (NaN where the rows do not fit:
+    /// the integrator's traits have no error channel, and NaN stops its step control).
+    fn eval(net: &Mlp<E, D>, x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>) {
+        match net.energy_derivatives(&tensor(net.device(), x), &[], NoneTape) {
+            Ok(d) => (host::values(&d.value), host::values(&d.gradient)),
+            Err(_) => (vec![f64::NAN; x.nrows()], vec![f64::NAN; x.len()]),
         }
     }
 }
 
-impl SeparableHamiltonian for Srnn {
+impl<E: Real, D: Device<E>> SeparableHamiltonian for Srnn<E, D>
+where
+    Self: Send + Sync,
+{
     fn dof(&self) -> usize {
         self.net.kinetic.widths()[0]
     }
     fn kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
         let (v, _) = Self::eval(&self.net.kinetic, p);
-        out.iter_mut().zip(v).for_each(|(o, v)| *o = f64::from(v));
+        out.iter_mut().zip(v).for_each(|(o, v)| *o = v);
     }
     fn potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut1<'_, f64>) {
         let (v, _) = Self::eval(&self.net.potential, q);
-        out.iter_mut().zip(v).for_each(|(o, v)| *o = f64::from(v));
+        out.iter_mut().zip(v).for_each(|(o, v)| *o = v);
     }
     fn grad_kinetic(&self, p: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         let (_, g) = Self::eval(&self.net.kinetic, p);
-        out.iter_mut().zip(g).for_each(|(o, g)| *o = f64::from(g));
+        out.iter_mut().zip(g).for_each(|(o, g)| *o = g);
     }
     fn grad_potential(&self, q: ArrayView2<'_, f64>, mut out: ArrayViewMut2<'_, f64>) {
         let (_, g) = Self::eval(&self.net.potential, q);
-        out.iter_mut().zip(g).for_each(|(o, g)| *o = f64::from(g));
+        out.iter_mut().zip(g).for_each(|(o, g)| *o = g);
     }
 }
 
-impl DynamicsModel for Srnn {
+impl<E: Real, D: Device<E>> DynamicsModel for Srnn<E, D> {
     fn dim(&self) -> usize {
         2 * self.net.kinetic.widths()[0]
     }
     /// (∂T/∂p, −∂V/∂q) at every row `[q, p]`.
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
         let d = self.dim() / 2;
-        if x.ncols() != 2 * d {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "states have {} columns, the model takes {}",
-                x.ncols(),
-                2 * d
-            )));
-        }
-        let mut out = Array2::zeros(x.dim());
+        check_columns(x, 2 * d)?;
         let (q, p) = (x.slice(ndarray::s![.., ..d]), x.slice(ndarray::s![.., d..]));
-        {
-            let (mut dq, mut dp) = out.view_mut().split_at(ndarray::Axis(1), d);
-            self.grad_kinetic(p, dq.view_mut());
-            self.grad_potential(q, dp.view_mut());
-            dp.mapv_inplace(|v| -v);
-        }
-        Ok(out)
+        let (_, dt_dp) = Self::eval(&self.net.kinetic, p);
+        let (_, dv_dq) = Self::eval(&self.net.potential, q);
+        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| if c < d { dt_dp[r * d + c] } else { -dv_dq[r * d + c - d] }))
     }
     /// Trains on trajectory windows (`neural_ode::windows`).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
-        Ok(train(&mut self.net, data, &self.loss, cfg)?)
+        let loss = self.loss;
+        Ok(train(self, data, &Through(&loss), cfg)?)
     }
     fn save(&self, path: &Path) -> Result<(), DynamicsError> {
-        let [interval, substeps] = self.loss.fields();
-        Ok(checkpoint::save(
-            &self.net,
-            path,
-            &[
-                ("model", "srnn".into()),
-                widths_field(self.net.kinetic.widths()),
-                interval,
-                substeps,
-            ],
-        )?)
+        Ok(checkpoint::save(self, path, None)?)
     }
 }

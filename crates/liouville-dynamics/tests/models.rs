@@ -93,7 +93,7 @@ fn on_mass_spring_data_the_hnn_conserves_energy_better_than_the_baseline() {
         .atol(1e-8)
         .build()
         .unwrap();
-    let drift = |m: &dyn DynamicsModel| -> f64 {
+    let drift = |m: &(dyn DynamicsModel + Sync)| -> f64 {
         let sol = solver
             .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
             .unwrap();
@@ -146,7 +146,7 @@ fn the_dissipative_hnn_recovers_the_damping_of_a_damped_pendulum() {
     // Save -> load -> identical predictions.
     let dir = tempdir("dhnn");
     model.save(&dir.join("d.safetensors")).unwrap();
-    let back = DissipativeHnn::load(&dir.join("d.safetensors"), 2, &[32, 32]).unwrap();
+    let back = DissipativeHnn::load(&dir.join("d.safetensors")).unwrap();
     let x = array![[0.4, -0.2], [1.0, 0.3]];
     assert_eq!(back.field(x.view()).unwrap(), model.field(x.view()).unwrap());
     std::fs::remove_dir_all(dir).unwrap();
@@ -210,7 +210,7 @@ fn the_port_hamiltonian_network_recovers_damping_and_drive() {
     // Save -> load keeps the input channel.
     let dir = tempdir("phnn");
     model.save(&dir.join("p.safetensors")).unwrap();
-    let back = DissipativeHnn::load(&dir.join("p.safetensors"), 2, &[32, 32]).unwrap();
+    let back = DissipativeHnn::load(&dir.join("p.safetensors")).unwrap();
     let x = array![[0.4, -0.2, 0.5], [1.0, 0.3, -1.0]];
     assert_eq!(back.field(x.view()).unwrap(), model.field(x.view()).unwrap());
     assert!(model.field(array![[0.4, -0.2, 0.5, 1.0]].view()).is_err());
@@ -253,7 +253,7 @@ fn the_lnn_learns_pendulum_accelerations() {
     assert!(mse < 1e-2 * scale, "acceleration MSE {mse:e} vs signal {scale:e}");
     let dir = tempdir("lnn");
     lnn.save(&dir.join("l.safetensors")).unwrap();
-    let back = Lnn::load(&dir.join("l.safetensors"), true).unwrap();
+    let back = Lnn::load(&dir.join("l.safetensors")).unwrap();
     assert_eq!(back.field(x.view()).unwrap(), f);
     assert!(Lnn::new(6, &[8], true, 0).is_err());
     std::fs::remove_dir_all(dir).unwrap();

@@ -6,14 +6,14 @@ use liouville_dynamics::neural_ode::{LeapfrogOde, NeuralOde, OdeGradient, Partit
 use liouville_dynamics::srnn::LeapfrogLoss;
 use liouville_sim::dataset::{DatasetSpec, Shard, SystemSpec, generate};
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::module::{Module, ParamMut, ParamRef};
-use liouville_tensor::train::{Loss, TrainConfig};
+use liouville_tensor::testing::{GradientCheck, check_parameter_gradients, parameter_gradients};
+use liouville_tensor::train::{Loss, Supervised, TrainConfig};
 use liouville_tensor::{Activation, Init, Mlp};
 
 type Net = Mlp<f64, Cpu>;
-type Batch = Tensor<(usize, usize), f64, Cpu>;
+type Batch = Supervised<f64, Cpu>;
 
-fn problem() -> (Net, Batch, Batch) {
+fn problem() -> (Net, Batch) {
     let dev = Cpu::default();
     let net = Mlp::new(&dev, &[2, 12, 12, 2], Activation::Tanh, Init::Orthogonal, 7).unwrap();
     let x: Vec<f64> = (0..6)
@@ -29,32 +29,18 @@ fn problem() -> (Net, Batch, Batch) {
             })
         })
         .collect();
-    (net, dev.tensor_from_vec(x, (6, 2)), dev.tensor_from_vec(y, (6, 6)))
+    let batch = Supervised {
+        inputs: dev.tensor_from_vec(x, (6, 2)),
+        targets: dev.tensor_from_vec(y, (6, 6)),
+    };
+    (net, batch)
 }
 
-fn gradients(
-    net: &Net,
-    loss: &TrajectoryLoss,
-    x: &Tensor<(usize, usize), f64, Cpu>,
-    y: &Tensor<(usize, usize), f64, Cpu>,
-) -> (f64, Vec<f64>) {
-    let l = loss.loss(net, x, y, OwnedTape::default()).unwrap();
+fn gradients(net: &Net, loss: &TrajectoryLoss, batch: &Batch) -> (f64, Vec<f64>) {
+    let l = loss.loss(net, batch, OwnedTape::default()).unwrap();
     let value = l.as_vec()[0];
     let mut g = l.backward();
-    let mut flat = Vec::new();
-    for (_, p) in net.parameters() {
-        match p {
-            ParamRef::Matrix(w) => {
-                g.try_alloc_for(w).unwrap();
-                flat.extend(g.get(w).as_vec());
-            }
-            ParamRef::Vector(b) => {
-                g.try_alloc_for(b).unwrap();
-                flat.extend(g.get(b).as_vec());
-            }
-        }
-    }
-    (value, flat)
+    (value, parameter_gradients(net, &mut g).unwrap().concat())
 }
 
 fn loss_with(gradient: OdeGradient, substeps: usize) -> TrajectoryLoss {
@@ -67,9 +53,9 @@ fn loss_with(gradient: OdeGradient, substeps: usize) -> TrajectoryLoss {
 
 #[test]
 fn adjoint_gradients_equal_backprop_gradients_to_1e_6() {
-    let (net, x, y) = problem();
-    let (lb, gb) = gradients(&net, &loss_with(OdeGradient::Backprop, 25), &x, &y);
-    let (la, ga) = gradients(&net, &loss_with(OdeGradient::Adjoint, 25), &x, &y);
+    let (net, batch) = problem();
+    let (lb, gb) = gradients(&net, &loss_with(OdeGradient::Backprop, 25), &batch);
+    let (la, ga) = gradients(&net, &loss_with(OdeGradient::Adjoint, 25), &batch);
     assert!((lb - la).abs() < 1e-12, "losses {lb} vs {la}");
     let scale = gb.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(scale > 1e-3, "a non-trivial gradient ({scale})");
@@ -79,8 +65,8 @@ fn adjoint_gradients_equal_backprop_gradients_to_1e_6() {
         "adjoint vs backprop: worst {worst:e} (scale {scale})"
     );
     // The agreement is a discretisation effect: with coarse steps the two differ visibly.
-    let (_, gb1) = gradients(&net, &loss_with(OdeGradient::Backprop, 1), &x, &y);
-    let (_, ga1) = gradients(&net, &loss_with(OdeGradient::Adjoint, 1), &x, &y);
+    let (_, gb1) = gradients(&net, &loss_with(OdeGradient::Backprop, 1), &batch);
+    let (_, ga1) = gradients(&net, &loss_with(OdeGradient::Adjoint, 1), &batch);
     let coarse = gb1.iter().zip(&ga1).map(|(b, a)| (b - a).abs()).fold(0.0, f64::max);
     eprintln!("adjoint vs backprop: fine {worst:e}, coarse {coarse:e}, scale {scale:e}");
     assert!(coarse > 10.0 * worst, "coarse {coarse:e} vs fine {worst:e}");
@@ -88,47 +74,10 @@ fn adjoint_gradients_equal_backprop_gradients_to_1e_6() {
 
 #[test]
 fn backprop_through_rk4_matches_finite_differences() {
-    let (mut net, x, y) = problem();
+    let (mut net, batch) = problem();
     let loss = loss_with(OdeGradient::Backprop, 4);
-    let (_, g) = gradients(&net, &loss, &x, &y);
-    let eps = 1e-6;
-    let mut flat_index = 0;
-    let sizes: Vec<usize> = net
-        .parameters()
-        .iter()
-        .map(|(_, p)| p.dims().iter().product())
-        .collect();
-    for (pi, size) in sizes.into_iter().enumerate() {
-        for k in [0, size / 2, size - 1] {
-            let mut value_at = |delta: f64| {
-                let mut params = net.parameters_mut();
-                match &mut params[pi] {
-                    ParamMut::Matrix(w) => {
-                        let mut v = w.as_vec();
-                        v[k] += delta;
-                        **w = w.device().tensor_from_vec(v, *w.shape());
-                    }
-                    ParamMut::Vector(b) => {
-                        let mut v = b.as_vec();
-                        v[k] += delta;
-                        **b = b.device().tensor_from_vec(v, *b.shape());
-                    }
-                }
-                drop(params);
-                loss.loss(&net, &x, &y, NoneTape).unwrap().as_vec()[0]
-            };
-            let plus = value_at(eps);
-            let minus = value_at(-2.0 * eps);
-            value_at(eps);
-            let fd = (plus - minus) / (2.0 * eps);
-            let analytic = g[flat_index + k];
-            assert!(
-                (fd - analytic).abs() < 1e-7 * (1.0 + fd.abs()),
-                "parameter {pi}[{k}]: {analytic} vs {fd}"
-            );
-        }
-        flat_index += size;
-    }
+    let report = check_parameter_gradients(&mut net, &loss, &batch, GradientCheck::default()).unwrap();
+    assert!(report.worst < 1e-7, "{report:?}");
 }
 
 /// A damped linear spiral ẋ = A x (Chen et al.'s demonstration), learned from windows of
@@ -180,16 +129,20 @@ fn save_load_predicts_identically_and_keeps_solver_settings() {
 
 #[test]
 fn bad_shapes_and_settings_are_typed_errors() {
-    let (net, x, y) = problem();
+    let (net, batch) = problem();
     let wrong = Cpu::default().tensor_from_vec(vec![0.0; 6 * 5], (6, 5));
     for gradient in [OdeGradient::Backprop, OdeGradient::Adjoint] {
-        assert!(loss_with(gradient, 2).loss(&net, &x, &wrong, NoneTape).is_err());
+        let bad = Supervised {
+            inputs: batch.inputs.clone(),
+            targets: wrong.clone(),
+        };
+        assert!(loss_with(gradient, 2).loss(&net, &bad, NoneTape).is_err());
         let zero = TrajectoryLoss {
             interval: -0.1,
             substeps: 2,
             gradient,
         };
-        assert!(zero.loss(&net, &x, &y, NoneTape).is_err());
+        assert!(zero.loss(&net, &batch, NoneTape).is_err());
     }
     assert!(NeuralOde::new(2, &[4], 0.0, 1, OdeGradient::Adjoint, 0).is_err());
 }
@@ -203,55 +156,13 @@ fn leapfrog_ode_gradients_match_finite_differences_and_it_learns_the_pendulum() 
         velocity: Mlp::<f64, Cpu>::new(&dev, &[1, 8, 1], Activation::Tanh, Init::Orthogonal, 1).unwrap(),
         acceleration: Mlp::<f64, Cpu>::new(&dev, &[1, 8, 1], Activation::Sin, Init::Xavier, 2).unwrap(),
     };
-    let (_, x, y) = problem();
+    let (_, batch) = problem();
     let loss = LeapfrogLoss {
         interval: 0.25,
         substeps: 3,
     };
-    let l = loss.loss(&net, &x, &y, OwnedTape::default()).unwrap();
-    let mut grads = l.backward();
-    let analytic: Vec<Vec<f64>> = net
-        .parameters()
-        .into_iter()
-        .map(|(_, p)| match p {
-            ParamRef::Matrix(w) => {
-                grads.try_alloc_for(w).unwrap();
-                grads.get(w).as_vec()
-            }
-            ParamRef::Vector(b) => {
-                grads.try_alloc_for(b).unwrap();
-                grads.get(b).as_vec()
-            }
-        })
-        .collect();
-    let shift =
-        |net: &mut PartitionedNet<f64, Cpu>, pi: usize, k: usize, delta: f64| match &mut net.parameters_mut()[pi] {
-            ParamMut::Matrix(w) => {
-                let mut v = w.as_vec();
-                v[k] += delta;
-                **w = w.device().tensor_from_vec(v, *w.shape());
-            }
-            ParamMut::Vector(b) => {
-                let mut v = b.as_vec();
-                v[k] += delta;
-                **b = b.device().tensor_from_vec(v, *b.shape());
-            }
-        };
-    for (pi, g) in analytic.iter().enumerate() {
-        for k in [0, g.len() - 1] {
-            shift(&mut net, pi, k, 1e-6);
-            let plus = loss.loss(&net, &x, &y, NoneTape).unwrap().as_vec()[0];
-            shift(&mut net, pi, k, -2e-6);
-            let minus = loss.loss(&net, &x, &y, NoneTape).unwrap().as_vec()[0];
-            shift(&mut net, pi, k, 1e-6);
-            let fd = (plus - minus) / 2e-6;
-            assert!(
-                (fd - g[k]).abs() < 1e-7 * (1.0 + fd.abs()),
-                "parameter {pi}[{k}]: {} vs {fd}",
-                g[k]
-            );
-        }
-    }
+    let report = check_parameter_gradients(&mut net, &loss, &batch, GradientCheck::default()).unwrap();
+    assert!(report.worst < 1e-7, "{report:?}");
 
     let ds = generate(
         &DatasetSpec::new(liouville_sim::dataset::SystemSpec::hnn_pendulum(), 30, 31, 3.0).seed(5),

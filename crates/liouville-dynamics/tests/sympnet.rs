@@ -8,7 +8,7 @@ use liouville_tensor::Activation;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::module::{Module, ParamMut};
 use liouville_tensor::optim::Schedule;
-use liouville_tensor::train::{Examples, Loss, TrainConfig, train};
+use liouville_tensor::train::{Examples, Loss, Supervised, TrainConfig, train};
 use ndarray::{Array2, Axis, s};
 
 /// max |DφᵀJDφ - J| of the map at `x` (one row), by central differences.
@@ -84,11 +84,11 @@ fn a_trained_sympnet_learns_the_oscillator_flow_map_and_stays_symplectic() {
         ..TrainConfig::default()
     };
     train(&mut net, &data, &FlowMapLoss, &cfg).unwrap();
-    let (x_all, y_all) = (
-        dev.tensor_from_vec(data.inputs.clone(), (data.rows(), 2)),
-        dev.tensor_from_vec(data.targets.clone(), (data.rows(), 2)),
-    );
-    let loss = FlowMapLoss.loss(&net, &x_all, &y_all, NoneTape).unwrap().as_vec()[0];
+    let all = Supervised {
+        inputs: dev.tensor_from_vec(data.inputs.clone(), (data.rows(), 2)),
+        targets: dev.tensor_from_vec(data.targets.clone(), (data.rows(), 2)),
+    };
+    let loss = FlowMapLoss.loss(&net, &all, NoneTape).unwrap().as_vec()[0];
     println!("one-step MSE {loss:e}");
     assert!(loss < 2e-5, "one-step loss {loss:e}");
     assert!(symplecticity_defect(&net, &[0.3, -0.4]) < 1e-8);

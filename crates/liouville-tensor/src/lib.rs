@@ -6,7 +6,7 @@
 //! dfdx's reverse mode gives the parameter gradients. Every such derivative is checked against
 //! finite differences in f64 (`tests/finite_differences.rs`).
 //!
-//! Devices: dfdx's `Cpu` by default; `Cuda` with the `cuda` feature — every model is generic
+//! Devices: dfdx's CPU backend by default, its CUDA backend with the `cuda` feature — every model is generic
 //! over dtype and device, and nothing outside [`device`] names either.
 
 mod activation;

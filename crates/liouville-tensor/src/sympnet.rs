@@ -33,6 +33,13 @@ use crate::{Activation, Real, TensorError};
 pub trait SymplecticMap<E: Real, D: Device<E>>: Bijection<E, D> {
     /// Degrees of freedom d (rows have 2d columns).
     fn dof(&self) -> usize;
+
+    /// Φ(x) for rows `x = [q, p]`, recording on `tape`.
+    fn map<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
+        let mut tp = Threaded::new(tape);
+        let (y, _) = self.forward(&mut tp, x)?;
+        Ok(tp.finish(y))
+    }
 }
 
 /// Which half a shear updates.
@@ -154,13 +161,6 @@ impl<E: Real, D: Device<E>> LaSympNet<E, D> {
     /// The linear-shear parameter matrices, mutably (for tests that rescale the weights).
     pub fn parameters_mut_for_test(&mut self) -> Vec<&mut Matrix<E, D>> {
         self.linear.iter_mut().flatten().collect()
-    }
-
-    /// Φ(x) for rows `x = [q, p]`, recording on `tape`.
-    pub fn map<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
-        let mut tp = Threaded::new(tape);
-        let y = self.run(&mut tp, x, false)?;
-        Ok(tp.finish(y))
     }
 
     fn run<T: Tape<E, D> + Merge<T>>(
@@ -350,13 +350,6 @@ impl<E: Real, D: Device<E>> GSympNet<E, D> {
             device,
             seed,
         )
-    }
-
-    /// Φ(x) for rows `x = [q, p]`, recording on `tape`.
-    pub fn map<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
-        let mut tp = Threaded::new(tape);
-        let y = self.run(&mut tp, x, false)?;
-        Ok(tp.finish(y))
     }
 
     fn run<T: Tape<E, D> + Merge<T>>(

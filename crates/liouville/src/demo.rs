@@ -122,8 +122,8 @@ pub fn run(cfg: &Demo, out: &Path) -> Result<DemoReport, String> {
     let truth = solve(&HamiltonianField(pendulum), 1e-12)?;
     // f32 networks: tighter tolerances would chase their round-off.
     let sols = [
-        solve(&LearnedField(&base as &dyn DynamicsModel), 1e-6)?,
-        solve(&LearnedField(&hnn as &dyn DynamicsModel), 1e-6)?,
+        solve(&LearnedField(&base as &(dyn DynamicsModel + Sync)), 1e-6)?,
+        solve(&LearnedField(&hnn as &(dyn DynamicsModel + Sync)), 1e-6)?,
     ];
     let energy_at = |sol: &AdaptiveSolution, k: usize| energies(&pendulum, sol.states.index_axis(Axis(0), k));
     let last = times.len() - 1;

@@ -102,7 +102,7 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
     base.fit(&train, &cfg).map_err(|e| e.to_string())?;
     let test_x = Array2::from_shape_vec((test.rows(), dim), test.inputs.clone()).expect("rows");
     let test_y = Array2::from_shape_vec((test.rows(), dim), test.targets.clone()).expect("rows");
-    let mse = |m: &dyn DynamicsModel| -> Result<f64, String> {
+    let mse = |m: &(dyn DynamicsModel + Sync)| -> Result<f64, String> {
         let f = m.field(test_x.view()).map_err(|e| e.to_string())?;
         Ok((&f - &test_y).mapv(|v| v * v).mean().expect("non-empty"))
     };
@@ -132,7 +132,7 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
             &mut [],
         )
         .map_err(|e| e.to_string())?;
-    let rollout = |m: &dyn DynamicsModel| {
+    let rollout = |m: &(dyn DynamicsModel + Sync)| {
         learned_solver
             .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
             .map_err(|e| e.to_string())

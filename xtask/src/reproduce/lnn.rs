@@ -34,7 +34,7 @@ const BLOWUP: f64 = 1e3;
 /// The model works in time units τ = s·t (q̇ / s in, (q̇ / s, q̈ / s²) out); the field returned
 /// is in the original units.
 struct Guarded<'a> {
-    model: &'a dyn DynamicsModel,
+    model: &'a (dyn DynamicsModel + Sync),
     time_scale: f64,
 }
 
@@ -104,7 +104,7 @@ struct Rollout {
     diverged: usize,
 }
 
-fn rollout(model: &dyn DynamicsModel, time_scale: f64, pendulum: &DoublePendulum, starts: &Array2<f64>) -> Rollout {
+fn rollout(model: &(dyn DynamicsModel + Sync), time_scale: f64, pendulum: &DoublePendulum, starts: &Array2<f64>) -> Rollout {
     let scale = pendulum.potential_scale();
     let energy = |y: ArrayView2<'_, f64>| -> Vec<f64> {
         y.rows()
@@ -167,7 +167,7 @@ fn median(v: &[f64]) -> f64 {
 
 /// Test mean squared error of the predicted accelerations, in the original units (the test
 /// examples are in time units τ = s·t).
-fn acceleration_mse(model: &dyn DynamicsModel, test: &Examples, time_scale: f64) -> f64 {
+fn acceleration_mse(model: &(dyn DynamicsModel + Sync), test: &Examples, time_scale: f64) -> f64 {
     let x = Array2::from_shape_vec((test.rows(), 4), test.inputs.clone()).expect("rows");
     let y = Array2::from_shape_vec((test.rows(), 4), test.targets.clone()).expect("rows");
     match model.field(x.view()) {
@@ -228,7 +228,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     );
     let hidden = [args.lnn_width; 3];
-    let mut models: Vec<Box<dyn DynamicsModel>> = vec![
+    let mut models: Vec<liouville_dynamics::catalog::Model> = vec![
         Box::new(Lnn::new(4, &hidden, true, 0).map_err(|e| e.to_string())?),
         Box::new(Delan::new(4, &hidden, 0).map_err(|e| e.to_string())?),
         Box::new(Baseline::new(4, &hidden, 0).map_err(|e| e.to_string())?),
