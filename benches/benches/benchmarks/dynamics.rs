@@ -102,7 +102,7 @@ fn rollouts(c: &mut Criterion) {
         b.iter(|| {
             solver
                 .solve(
-                    &LearnedField(&hnn as &dyn DynamicsModel),
+                    &LearnedField(&hnn as &(dyn DynamicsModel + Sync)),
                     0.0,
                     20.0,
                     y0.view(),

@@ -92,7 +92,7 @@ mod tests {
         write_atomic(&path, b"first").unwrap();
         write_atomic(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        assert!(leftovers(&path.parent().unwrap()).is_empty());
+        assert!(leftovers(path.parent().unwrap()).is_empty());
     }
 
     #[test]

@@ -300,11 +300,7 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Delan<E, D> {
     const KIND: &'static str = "delan";
     type Config = FieldConfig;
     fn config(&self) -> FieldConfig {
-        let w = self.net.potential.widths();
-        FieldConfig {
-            dim: 2 * w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
-        }
+        FieldConfig::of(2 * self.net.potential.widths()[0], &self.net.potential)
     }
     /// Softplus MLPs `[dof] → hidden → dof(dof+1)/2` (factor) and `[dof] → hidden → 1` (V).
     fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
@@ -333,7 +329,13 @@ impl Delan {
                 "DeLaNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
             )));
         }
-        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
+        on_default_device(
+            &FieldConfig {
+                dim,
+                hidden: hidden.to_vec(),
+            },
+            seed,
+        )
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].
@@ -352,7 +354,12 @@ impl<E: Real, D: Device<E>> Delan<E, D> {
                 q.ncols()
             )));
         }
-        let raw = host::values(&self.net.cholesky.forward(&tensor(self.net.cholesky.device(), q), NoneTape)?);
+        let raw = host::values(
+            &self
+                .net
+                .cholesky
+                .forward(&tensor(self.net.cholesky.device(), q), NoneTape)?,
+        );
         let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
         let k = d * (d + 1) / 2;
         Ok(Array2::from_shape_fn((q.nrows(), d * d), |(r, e)| {
@@ -377,8 +384,14 @@ impl<E: Real, D: Device<E>> DynamicsModel for Delan<E, D> {
         check_columns(x, self.dim())?;
         let (rows, n) = x.dim();
         let d = n / 2;
-        let qdd = array(&delan_accelerations(&self.net, &tensor(self.net.potential.device(), x), NoneTape)?);
-        Ok(Array2::from_shape_fn((rows, n), |(r, c)| if c < d { x[[r, d + c]] } else { qdd[[r, c - d]] }))
+        let qdd = array(&delan_accelerations(
+            &self.net,
+            &tensor(self.net.potential.device(), x),
+            NoneTape,
+        )?);
+        Ok(Array2::from_shape_fn((rows, n), |(r, c)| {
+            if c < d { x[[r, d + c]] } else { qdd[[r, c - d]] }
+        }))
     }
     /// Trains on (q, q̇) → (q̇, q̈) rows (`coordinates::lagrangian_examples`).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {

@@ -73,7 +73,10 @@ pub fn examples_with_input(
 }
 
 /// A model of the default dtype and device from its config (a fresh seed-`seed` initialisation).
-pub(crate) fn on_default_device<M: Configured<f32, HostDevice>>(config: &M::Config, seed: u64) -> Result<M, DynamicsError> {
+pub(crate) fn on_default_device<M: Configured<f32, HostDevice>>(
+    config: &M::Config,
+    seed: u64,
+) -> Result<M, DynamicsError> {
     Ok(M::from_config(config, &HostDevice::default(), seed)?)
 }
 
@@ -101,6 +104,16 @@ pub struct FieldConfig {
     pub hidden: Vec<usize>,
 }
 
+impl FieldConfig {
+    /// State dimension `dim` and the hidden widths of `net`.
+    pub(crate) fn of<E: Real, D: Device<E>>(dim: usize, net: &Mlp<E, D>) -> Self {
+        Self {
+            dim,
+            hidden: net.hidden_widths().to_vec(),
+        }
+    }
+}
+
 /// The baseline: an MLP vector field `[dim] → hidden → [dim]` trained by regression on ẋ.
 #[derive(Debug, Clone)]
 pub struct Baseline<E: Real = f32, D: Device<E> = HostDevice> {
@@ -113,11 +126,7 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Baseline<E, D> {
     const KIND: &'static str = "baseline";
     type Config = FieldConfig;
     fn config(&self) -> FieldConfig {
-        let w = self.net.widths();
-        FieldConfig {
-            dim: w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
-        }
+        FieldConfig::of(self.net.widths()[0], &self.net)
     }
     /// A tanh MLP with orthogonal initialisation.
     fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
@@ -129,7 +138,13 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Baseline<E, D> {
 impl Baseline {
     /// A tanh MLP with the given hidden widths, orthogonal initialisation.
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
+        on_default_device(
+            &FieldConfig {
+                dim,
+                hidden: hidden.to_vec(),
+            },
+            seed,
+        )
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
@@ -137,8 +152,7 @@ impl Baseline {
     }
 }
 
-impl<E: Real, D: Device<E>> DynamicsModel for Baseline<E, D>
-{
+impl<E: Real, D: Device<E>> DynamicsModel for Baseline<E, D> {
     fn dim(&self) -> usize {
         self.net.widths()[0]
     }
@@ -166,11 +180,7 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Hnn<E, D> {
     const KIND: &'static str = "hnn";
     type Config = FieldConfig;
     fn config(&self) -> FieldConfig {
-        let w = self.h.widths();
-        FieldConfig {
-            dim: w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
-        }
+        FieldConfig::of(self.h.widths()[0], &self.h)
     }
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
@@ -184,7 +194,13 @@ impl Hnn {
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
         canonical_dim(dim)?;
-        on_default_device(&FieldConfig { dim, hidden: hidden.to_vec() }, seed)
+        on_default_device(
+            &FieldConfig {
+                dim,
+                hidden: hidden.to_vec(),
+            },
+            seed,
+        )
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
@@ -201,14 +217,17 @@ impl<E: Real, D: Device<E>> Hnn<E, D> {
     }
 }
 
-impl<E: Real, D: Device<E>> DynamicsModel for Hnn<E, D>
-{
+impl<E: Real, D: Device<E>> DynamicsModel for Hnn<E, D> {
     fn dim(&self) -> usize {
         self.h.widths()[0]
     }
     fn field(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DynamicsError> {
         check_columns(x, self.dim())?;
-        Ok(array(&hamiltonian_field(&self.h, &tensor(self.h.device(), x), NoneTape)?))
+        Ok(array(&hamiltonian_field(
+            &self.h,
+            &tensor(self.h.device(), x),
+            NoneTape,
+        )?))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
         Ok(train(self, data, &Through(&Hamiltonian), cfg)?)
@@ -251,10 +270,9 @@ impl<E: Real, D: Device<E>> Configured<E, D> for DissipativeHnn<E, D> {
     const KIND: &'static str = "dissipative_hnn";
     type Config = DissipativeHnnConfig;
     fn config(&self) -> DissipativeHnnConfig {
-        let w = self.h.widths();
         DissipativeHnnConfig {
-            dim: w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
+            dim: self.h.widths()[0],
+            hidden: self.h.hidden_widths().to_vec(),
             inputs: self.inputs(),
         }
     }
@@ -313,11 +331,17 @@ impl<E: Real, D: Device<E>> DissipativeHnn<E, D> {
     pub fn damping(&self) -> Array2<f64> {
         let d = self.factor.shape().0;
         let l = host::values(&self.factor);
-        Array2::from_shape_fn((d, d), |(i, j)| (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum())
+        Array2::from_shape_fn((d, d), |(i, j)| {
+            (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum()
+        })
     }
 
     /// The field on the tape `tape` for rows `x` (`[q, p]` or `[q, p, u]`).
-    fn field_tensor<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
+    fn field_tensor<T: Tape<E, D> + Merge<T>>(
+        &self,
+        x: &Matrix<E, D>,
+        tape: T,
+    ) -> Result<Matrix<E, D, T>, TensorError> {
         let dev = x.device().clone();
         let (cols, dof, m) = (x.shape().1, self.factor.shape().0, self.inputs());
         let n = 2 * dof;
@@ -393,8 +417,7 @@ impl<E: Real, D: Device<E>> Loss<E, D, DissipativeHnn<E, D>> for DissipativeLoss
     }
 }
 
-impl<E: Real, D: Device<E>> DynamicsModel for DissipativeHnn<E, D>
-{
+impl<E: Real, D: Device<E>> DynamicsModel for DissipativeHnn<E, D> {
     fn dim(&self) -> usize {
         self.h.widths()[0]
     }
@@ -446,10 +469,9 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Lnn<E, D> {
     const KIND: &'static str = "lnn";
     type Config = LnnConfig;
     fn config(&self) -> LnnConfig {
-        let w = self.l.widths();
         LnnConfig {
-            dim: w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
+            dim: self.l.widths()[0],
+            hidden: self.l.hidden_widths().to_vec(),
             kinetic_prior: self.kinetic_prior,
         }
     }
@@ -488,16 +510,23 @@ impl Lnn {
 struct LagrangianLoss;
 
 impl<E: Real, D: Device<E>> Loss<E, D, Lnn<E, D>> for LagrangianLoss {
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &Lnn<E, D>, batch: &Supervised<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &Lnn<E, D>,
+        batch: &Supervised<E, D>,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
         let n = batch.targets.shape().1;
         let dof = n / 2;
-        let q_ddot = batch.targets.clone().matmul(columns::select(batch.targets.device(), n, dof, dof));
+        let q_ddot = batch
+            .targets
+            .clone()
+            .matmul(columns::select(batch.targets.device(), n, dof, dof));
         liouville_tensor::losses::lnn_loss(&model.l, &batch.inputs, &q_ddot, model.kinetic_prior, tape)
     }
 }
 
-impl<E: Real, D: Device<E>> DynamicsModel for Lnn<E, D>
-{
+impl<E: Real, D: Device<E>> DynamicsModel for Lnn<E, D> {
     fn dim(&self) -> usize {
         self.l.widths()[0]
     }
@@ -510,7 +539,9 @@ impl<E: Real, D: Device<E>> DynamicsModel for Lnn<E, D>
             self.kinetic_prior,
             NoneTape,
         )?);
-        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| if c < dof { x[[r, dof + c]] } else { qdd[[r, c - dof]] }))
+        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| {
+            if c < dof { x[[r, dof + c]] } else { qdd[[r, c - dof]] }
+        }))
     }
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {
         Ok(train(self, data, &LagrangianLoss, cfg)?)

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::DynamicsError;
 use crate::arrays::{array, check_columns, tensor};
 use crate::models::{DynamicsModel, load_default, on_default_device};
-use crate::srnn::LeapfrogLoss;
+use crate::srnn::{LeapfrogConfig, LeapfrogLoss};
 use crate::wrapper::{Through, through_field};
 
 /// How the gradient of the trajectory loss is obtained.
@@ -385,10 +385,9 @@ impl<E: Real, D: Device<E>> Configured<E, D> for NeuralOde<E, D> {
     const KIND: &'static str = "neural_ode";
     type Config = NeuralOdeConfig;
     fn config(&self) -> NeuralOdeConfig {
-        let w = self.net.widths();
         NeuralOdeConfig {
-            dim: w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
+            dim: self.net.widths()[0],
+            hidden: self.net.hidden_widths().to_vec(),
             interval: self.loss.interval,
             substeps: self.loss.substeps,
             gradient: self.loss.gradient,
@@ -522,28 +521,6 @@ impl<E: Real, D: Device<E>> crate::srnn::PartitionedField<E, D> for PartitionedN
     }
 }
 
-/// Architecture and solver of the leapfrog-trained models ([`LeapfrogOde`], `Srnn`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeapfrogConfig {
-    /// State dimension 2·dof.
-    pub dim: usize,
-    /// Hidden widths of each network.
-    pub hidden: Vec<usize>,
-    /// Time between observations Δ.
-    pub interval: f64,
-    /// Leapfrog steps per observation.
-    pub substeps: usize,
-}
-
-impl LeapfrogConfig {
-    /// The checked loss, and the widths `[dof] → hidden → [out]` of a network of the model.
-    pub(crate) fn parts(&self, out: usize) -> Result<(LeapfrogLoss, Vec<usize>), TensorError> {
-        let loss = LeapfrogLoss::checked(self.dim, self.interval, self.substeps).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
-        let d = self.dim / 2;
-        Ok((loss, std::iter::once(d).chain(self.hidden.iter().copied()).chain([out]).collect()))
-    }
-}
-
 /// A partitioned neural ODE, trained through leapfrog on trajectory windows.
 #[derive(Debug, Clone)]
 pub struct LeapfrogOde<E: Real = f32, D: Device<E> = HostDevice> {
@@ -557,27 +534,13 @@ impl<E: Real, D: Device<E>> Configured<E, D> for LeapfrogOde<E, D> {
     const KIND: &'static str = "leapfrog_ode";
     type Config = LeapfrogConfig;
     fn config(&self) -> LeapfrogConfig {
-        let w = self.net.velocity.widths();
-        LeapfrogConfig {
-            dim: 2 * w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
-            interval: self.loss.interval,
-            substeps: self.loss.substeps,
-        }
+        LeapfrogConfig::of(&self.net.velocity, self.loss)
     }
     /// v_θ and a_θ as tanh MLPs `[dof] → hidden → [dof]`.
     fn from_config(c: &LeapfrogConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
-        let (loss, widths) = c.parts(c.dim / 2)?;
-        let mlp = MlpConfig {
-            widths,
-            activation: Activation::Tanh,
-            init: Init::Orthogonal,
-        };
+        let (loss, velocity, acceleration) = c.networks(c.dim / 2, device, seed)?;
         Ok(Self {
-            net: PartitionedNet {
-                velocity: mlp.init(device, seed)?,
-                acceleration: mlp.init(device, seed.wrapping_add(1))?,
-            },
+            net: PartitionedNet { velocity, acceleration },
             loss,
         })
     }
@@ -614,8 +577,18 @@ impl<E: Real, D: Device<E>> DynamicsModel for LeapfrogOde<E, D> {
         check_columns(x, self.dim())?;
         let d = self.dim() / 2;
         let dev = self.net.velocity.device();
-        let v = array(&self.net.velocity.forward(&tensor(dev, x.slice(ndarray::s![.., d..])), NoneTape)?);
-        let a = array(&self.net.acceleration.forward(&tensor(dev, x.slice(ndarray::s![.., ..d])), NoneTape)?);
+        let v = array(
+            &self
+                .net
+                .velocity
+                .forward(&tensor(dev, x.slice(ndarray::s![.., d..])), NoneTape)?,
+        );
+        let a = array(
+            &self
+                .net
+                .acceleration
+                .forward(&tensor(dev, x.slice(ndarray::s![.., ..d])), NoneTape)?,
+        );
         Ok(ndarray::concatenate(Axis(1), &[v.view(), a.view()]).expect("two halves of one batch"))
     }
     /// Trains on trajectory windows ([`windows`]).

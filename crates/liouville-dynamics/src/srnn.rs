@@ -17,43 +17,26 @@
 use std::path::Path;
 
 use liouville_integrate::SeparableHamiltonian;
+use liouville_tensor::Module;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::energy::Separable;
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::{Examples, Loss, Supervised, TrainConfig, TrainReport, train};
 use liouville_tensor::{Activation, Energy, Init, Mlp, MlpConfig, Real, TensorError, checkpoint, columns, host};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
 
 use crate::DynamicsError;
 use crate::arrays::{check_columns, tensor};
 use crate::models::{DynamicsModel, load_default, on_default_device};
-use crate::neural_ode::LeapfrogConfig;
 use crate::wrapper::{Through, through_field};
 
-/// T_θ(p) and V_θ(q), each an MLP `[d] → hidden → 1`.
-#[derive(Debug, Clone)]
-pub struct SeparableNet<E: Real, D: Device<E>> {
-    /// Kinetic energy T(p).
-    pub kinetic: Mlp<E, D>,
-    /// Potential energy V(q).
-    pub potential: Mlp<E, D>,
-}
-
-impl<E: Real, D: Device<E>> Module<E, D> for SeparableNet<E, D> {
-    fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        let mut v = prefixed("kinetic", self.kinetic.parameters());
-        v.extend(prefixed("potential", self.potential.parameters()));
-        v
-    }
-    fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
-        let mut v = self.kinetic.parameters_mut();
-        v.extend(self.potential.parameters_mut());
-        v
-    }
-}
+/// T_θ(p) and V_θ(q), each an MLP `[d] → hidden → 1`: tensor's separable energy of two MLPs
+/// (parameters `kinetic.*` and `potential.*`).
+pub type SeparableNet<E, D> = Separable<Mlp<E, D>, Mlp<E, D>>;
 
 /// A field in partitioned form, q̇ = v(p), ṗ = a(q), which leapfrog integrates explicitly:
 /// p_{½} = p + (h/2)a(q), q′ = q + h v(p_{½}), p′ = p_{½} + (h/2)a(q′). A separable Hamiltonian
@@ -123,8 +106,56 @@ impl LeapfrogLoss {
     }
 }
 
+/// Architecture and solver of the leapfrog-trained models ([`Srnn`], `neural_ode::LeapfrogOde`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeapfrogConfig {
+    /// State dimension 2·dof.
+    pub dim: usize,
+    /// Hidden widths of each network.
+    pub hidden: Vec<usize>,
+    /// Time between observations Δ.
+    pub interval: f64,
+    /// Leapfrog steps per observation.
+    pub substeps: usize,
+}
+
+/// The checked loss and the two networks of a leapfrog-trained model.
+type LeapfrogParts<E, D> = (LeapfrogLoss, Mlp<E, D>, Mlp<E, D>);
+
+impl LeapfrogConfig {
+    /// The config of a model whose networks take the `dof` coordinates `first` does, trained by
+    /// `loss`.
+    pub(crate) fn of<E: Real, D: Device<E>>(first: &Mlp<E, D>, loss: LeapfrogLoss) -> Self {
+        Self {
+            dim: 2 * first.widths()[0],
+            hidden: first.hidden_widths().to_vec(),
+            interval: loss.interval,
+            substeps: loss.substeps,
+        }
+    }
+
+    /// The checked loss, and two tanh MLPs `[dof] → hidden → [out]` (orthogonal initialisation,
+    /// seeds `seed` and `seed + 1`).
+    pub(crate) fn networks<E: Real, D: Device<E>>(
+        &self,
+        out: usize,
+        device: &D,
+        seed: u64,
+    ) -> Result<LeapfrogParts<E, D>, TensorError> {
+        let loss = LeapfrogLoss::checked(self.dim, self.interval, self.substeps)
+            .map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
+        let mlp = MlpConfig::new(self.dim / 2, &self.hidden, out, Activation::Tanh, Init::Orthogonal);
+        Ok((loss, mlp.init(device, seed)?, mlp.init(device, seed.wrapping_add(1))?))
+    }
+}
+
 /// Columns `[from, from + width)` of `x` through a constant selector, on the thread.
-fn columns_of<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(tp: &mut Threaded<T>, x: &Matrix<E, D>, from: usize, width: usize) -> Matrix<E, D> {
+fn columns_of<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    x: &Matrix<E, D>,
+    from: usize,
+    width: usize,
+) -> Matrix<E, D> {
     let sel = columns::select(x.device(), x.shape().1, from, width);
     tp.step(|t| x.clone().put_tape(t).matmul(sel.retaped::<T>()))
 }
@@ -197,27 +228,13 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Srnn<E, D> {
     const KIND: &'static str = "srnn";
     type Config = LeapfrogConfig;
     fn config(&self) -> LeapfrogConfig {
-        let w = self.net.kinetic.widths();
-        LeapfrogConfig {
-            dim: 2 * w[0],
-            hidden: w[1..w.len() - 1].to_vec(),
-            interval: self.loss.interval,
-            substeps: self.loss.substeps,
-        }
+        LeapfrogConfig::of(&self.net.kinetic, self.loss)
     }
     /// T_θ and V_θ as tanh MLPs `[dof] → hidden → 1`.
     fn from_config(c: &LeapfrogConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
-        let (loss, widths) = c.parts(1)?;
-        let mlp = MlpConfig {
-            widths,
-            activation: Activation::Tanh,
-            init: Init::Orthogonal,
-        };
+        let (loss, kinetic, potential) = c.networks(1, device, seed)?;
         Ok(Self {
-            net: SeparableNet {
-                kinetic: mlp.init(device, seed)?,
-                potential: mlp.init(device, seed.wrapping_add(1))?,
-            },
+            net: SeparableNet { kinetic, potential },
             loss,
         })
     }
@@ -306,7 +323,9 @@ impl<E: Real, D: Device<E>> DynamicsModel for Srnn<E, D> {
         let (q, p) = (x.slice(ndarray::s![.., ..d]), x.slice(ndarray::s![.., d..]));
         let (_, dt_dp) = Self::eval(&self.net.kinetic, p);
         let (_, dv_dq) = Self::eval(&self.net.potential, q);
-        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| if c < d { dt_dp[r * d + c] } else { -dv_dq[r * d + c - d] }))
+        Ok(Array2::from_shape_fn(x.dim(), |(r, c)| {
+            if c < d { dt_dp[r * d + c] } else { -dv_dq[r * d + c - d] }
+        }))
     }
     /// Trains on trajectory windows (`neural_ode::windows`).
     fn fit(&mut self, data: &Examples, cfg: &TrainConfig) -> Result<TrainReport, DynamicsError> {

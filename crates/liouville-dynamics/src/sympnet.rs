@@ -21,7 +21,12 @@ use crate::arrays::{array, check_columns, tensor};
 pub struct FlowMapLoss;
 
 impl<E: liouville_tensor::Real, D: Device<E>, M: SymplecticMap<E, D>> Loss<E, D, M> for FlowMapLoss {
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &M, batch: &Supervised<E, D>, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &M,
+        batch: &Supervised<E, D>,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
         let out = model.map(&batch.inputs, tape)?;
         Ok((out - batch.targets.retaped::<T>()).square().mean())
     }
@@ -115,7 +120,12 @@ impl<D: Device<f64>> Module<f64, D> for SympNetModel<D> {
 struct ModelLoss;
 
 impl<D: Device<f64>> Loss<f64, D, SympNetModel<D>> for ModelLoss {
-    fn loss<T: Tape<f64, D> + Merge<T>>(&self, m: &SympNetModel<D>, batch: &Supervised<f64, D>, tape: T) -> Result<Tensor<(), f64, D, T>, TensorError> {
+    fn loss<T: Tape<f64, D> + Merge<T>>(
+        &self,
+        m: &SympNetModel<D>,
+        batch: &Supervised<f64, D>,
+        tape: T,
+    ) -> Result<Tensor<(), f64, D, T>, TensorError> {
         match &m.net {
             Net::La(n) => FlowMapLoss.loss(n, batch, tape),
             Net::G(n) => FlowMapLoss.loss(n, batch, tape),
@@ -125,25 +135,47 @@ impl<D: Device<f64>> Loss<f64, D, SympNetModel<D>> for ModelLoss {
 
 impl SympNetModel {
     /// An LA-SympNet flow map on the default device.
-    pub fn la(dof: usize, layers: usize, sublayers: usize, activation: Activation, dt: f64, seed: u64) -> Result<Self, DynamicsError> {
+    pub fn la(
+        dof: usize,
+        layers: usize,
+        sublayers: usize,
+        activation: Activation,
+        dt: f64,
+        seed: u64,
+    ) -> Result<Self, DynamicsError> {
         let architecture = SympNetArchitecture::La(LaSympNetConfig {
             dof,
             layers,
             sublayers,
             activation,
         });
-        Ok(Self::from_config(&SympNetConfig { architecture, dt }, &HostDevice::default(), seed)?)
+        Ok(Self::from_config(
+            &SympNetConfig { architecture, dt },
+            &HostDevice::default(),
+            seed,
+        )?)
     }
 
     /// A G-SympNet flow map on the default device.
-    pub fn g(dof: usize, layers: usize, width: usize, activation: Activation, dt: f64, seed: u64) -> Result<Self, DynamicsError> {
+    pub fn g(
+        dof: usize,
+        layers: usize,
+        width: usize,
+        activation: Activation,
+        dt: f64,
+        seed: u64,
+    ) -> Result<Self, DynamicsError> {
         let architecture = SympNetArchitecture::G(GSympNetConfig {
             dof,
             layers,
             width,
             activation,
         });
-        Ok(Self::from_config(&SympNetConfig { architecture, dt }, &HostDevice::default(), seed)?)
+        Ok(Self::from_config(
+            &SympNetConfig { architecture, dt },
+            &HostDevice::default(),
+            seed,
+        )?)
     }
 
     /// Loads a checkpoint written by [`SympNetModel::save`].
@@ -182,7 +214,11 @@ impl<D: Device<f64>> SympNetModel<D> {
     }
 
     /// `steps` iterates from `y0`: states `[steps + 1, rows, dim]` at times kΔ.
-    pub fn rollout(&self, y0: ndarray::ArrayView2<'_, f64>, steps: usize) -> Result<ndarray::Array3<f64>, DynamicsError> {
+    pub fn rollout(
+        &self,
+        y0: ndarray::ArrayView2<'_, f64>,
+        steps: usize,
+    ) -> Result<ndarray::Array3<f64>, DynamicsError> {
         let (rows, dim) = y0.dim();
         let mut out = ndarray::Array3::zeros((steps + 1, rows, dim));
         out.index_axis_mut(ndarray::Axis(0), 0).assign(&y0);

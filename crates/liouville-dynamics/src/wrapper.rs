@@ -19,7 +19,12 @@ pub(crate) trait Inner<E: Real, D: Device<E>> {
 pub(crate) struct Through<'a, L>(pub &'a L);
 
 impl<E: Real, D: Device<E>, M: Inner<E, D>, B, L: Loss<E, D, M::Net, B>> Loss<E, D, M, B> for Through<'_, L> {
-    fn loss<T: Tape<E, D> + Merge<T>>(&self, model: &M, batch: &B, tape: T) -> Result<Tensor<(), E, D, T>, TensorError> {
+    fn loss<T: Tape<E, D> + Merge<T>>(
+        &self,
+        model: &M,
+        batch: &B,
+        tape: T,
+    ) -> Result<Tensor<(), E, D, T>, TensorError> {
         self.0.loss(model.net(), batch, tape)
     }
 }
@@ -27,7 +32,9 @@ impl<E: Real, D: Device<E>, M: Inner<E, D>, B, L: Loss<E, D, M::Net, B>> Loss<E,
 /// `Module` (and [`Inner`]) for a model `$ty<E, D>` whose parameters are its field `$net`.
 macro_rules! through_field {
     ($ty:ident, $net:ident, $inner:ty) => {
-        impl<E: liouville_tensor::Real, D: liouville_tensor::dfdx::prelude::Device<E>> liouville_tensor::Module<E, D> for $ty<E, D> {
+        impl<E: liouville_tensor::Real, D: liouville_tensor::dfdx::prelude::Device<E>> liouville_tensor::Module<E, D>
+            for $ty<E, D>
+        {
             fn parameters(&self) -> Vec<(String, liouville_tensor::module::ParamRef<'_, E, D>)> {
                 self.$net.parameters()
             }
@@ -35,7 +42,9 @@ macro_rules! through_field {
                 self.$net.parameters_mut()
             }
         }
-        impl<E: liouville_tensor::Real, D: liouville_tensor::dfdx::prelude::Device<E>> crate::wrapper::Inner<E, D> for $ty<E, D> {
+        impl<E: liouville_tensor::Real, D: liouville_tensor::dfdx::prelude::Device<E>> crate::wrapper::Inner<E, D>
+            for $ty<E, D>
+        {
             type Net = $inner;
             fn net(&self) -> &$inner {
                 &self.$net

@@ -5,16 +5,18 @@
 #![cfg(feature = "cuda")]
 
 use liouville_dynamics::delan::Delan;
-use liouville_dynamics::models::{Baseline, DissipativeHnn, DissipativeHnnConfig, DynamicsModel, FieldConfig, Hnn, Lnn, LnnConfig};
-use liouville_dynamics::neural_ode::{LeapfrogConfig, LeapfrogOde, NeuralOde, NeuralOdeConfig, OdeGradient};
-use liouville_dynamics::srnn::Srnn;
+use liouville_dynamics::models::{
+    Baseline, DissipativeHnn, DissipativeHnnConfig, DynamicsModel, FieldConfig, Hnn, Lnn, LnnConfig,
+};
+use liouville_dynamics::neural_ode::{LeapfrogOde, NeuralOde, NeuralOdeConfig, OdeGradient};
+use liouville_dynamics::srnn::{LeapfrogConfig, Srnn};
 use liouville_dynamics::sympnet::{SympNetArchitecture, SympNetConfig, SympNetModel};
+use liouville_tensor::Activation;
 use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::{Cpu, Cuda};
 use liouville_tensor::sympnet::GSympNetConfig;
 use liouville_tensor::train::{Examples, TrainConfig};
-use liouville_tensor::Activation;
 use ndarray::Array2;
 
 fn states(rows: usize, cols: usize) -> Array2<f64> {
@@ -24,7 +26,13 @@ fn states(rows: usize, cols: usize) -> Array2<f64> {
 fn data(input: usize, target: usize) -> Examples {
     let x = states(64, input);
     let y = states(64, target).mapv(|v| 0.5 * v);
-    Examples::new(x.into_raw_vec_and_offset().0, input, y.into_raw_vec_and_offset().0, target).unwrap()
+    Examples::new(
+        x.into_raw_vec_and_offset().0,
+        input,
+        y.into_raw_vec_and_offset().0,
+        target,
+    )
+    .unwrap()
 }
 
 fn max_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
@@ -40,7 +48,12 @@ macro_rules! check_model {
         let mut on_gpu = <$ty<f32, Cuda>>::from_config(&config, &gpu, 3).unwrap();
         let x = states(16, $dim);
         let (fc, fg) = (on_cpu.field(x.view()).unwrap(), on_gpu.field(x.view()).unwrap());
-        assert!(max_diff(&fc, &fg) < 1e-4, "{}: CPU vs GPU field {}", stringify!($ty), max_diff(&fc, &fg));
+        assert!(
+            max_diff(&fc, &fg) < 1e-4,
+            "{}: CPU vs GPU field {}",
+            stringify!($ty),
+            max_diff(&fc, &fg)
+        );
         let cfg = TrainConfig {
             steps: 5,
             batch_size: 32,
@@ -54,15 +67,28 @@ macro_rules! check_model {
         on_gpu.save(&path).unwrap();
         let (back, _): ($ty<f32, Cpu>, _) = checkpoint::load(&cpu, &path).unwrap();
         let (fg, fb) = (on_gpu.field(x.view()).unwrap(), back.field(x.view()).unwrap());
-        assert!(max_diff(&fg, &fb) < 1e-5, "{}: GPU checkpoint on the CPU {}", stringify!($ty), max_diff(&fg, &fb));
+        assert!(
+            max_diff(&fg, &fb) < 1e-5,
+            "{}: GPU checkpoint on the CPU {}",
+            stringify!($ty),
+            max_diff(&fg, &fb)
+        );
         let (fc, fg) = (on_cpu.field(x.view()).unwrap(), fg);
-        assert!(max_diff(&fc, &fg) < 1e-3, "{}: after training, CPU vs GPU {}", stringify!($ty), max_diff(&fc, &fg));
+        assert!(
+            max_diff(&fc, &fg) < 1e-3,
+            "{}: after training, CPU vs GPU {}",
+            stringify!($ty),
+            max_diff(&fc, &fg)
+        );
     }};
 }
 
 #[test]
 fn every_model_runs_trains_and_checkpoints_on_the_gpu() {
-    let field = |dim| FieldConfig { dim, hidden: vec![16, 16] };
+    let field = |dim| FieldConfig {
+        dim,
+        hidden: vec![16, 16],
+    };
     check_model!(Baseline, field(2), 2, 2);
     check_model!(Hnn, field(2), 2, 2);
     check_model!(

@@ -7,8 +7,8 @@ use liouville_dynamics::delan::{Delan, DelanLoss, DelanNet, delan_accelerations}
 use liouville_dynamics::models::DynamicsModel;
 use liouville_sim::dataset::{DatasetSpec, Shard, SystemSpec, generate};
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::testing::{GradientCheck, check_parameter_gradients};
 use liouville_tensor::optim::Schedule;
+use liouville_tensor::testing::{GradientCheck, check_parameter_gradients};
 use liouville_tensor::train::{Supervised, TrainConfig};
 use liouville_tensor::{Activation, Init, Mlp};
 use ndarray::{Array2, array};

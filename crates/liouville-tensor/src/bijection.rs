@@ -10,6 +10,9 @@ use crate::shapes::{Matrix, Vector};
 use crate::tape::Threaded;
 use crate::{Real, TensorError};
 
+/// A transformed batch and the log|det J| of each row: `([batch, n], [batch])`.
+pub type Transformed<E, D> = (Matrix<E, D>, Vector<E, D>);
+
 /// A bijection ℝⁿ → ℝⁿ on batches of rows, traced on one tape.
 pub trait Bijection<E: Real, D: Device<E>>: Module<E, D> {
     /// n.
@@ -20,22 +23,22 @@ pub trait Bijection<E: Real, D: Device<E>>: Module<E, D> {
         &self,
         tp: &mut Threaded<T>,
         x: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError>;
+    ) -> Result<Transformed<E, D>, TensorError>;
 
     /// x = f⁻¹(y) and log|det ∂f⁻¹/∂y| (= −log|det ∂f/∂x| at x), recorded on `tp`.
     fn inverse<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         y: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError>;
+    ) -> Result<Transformed<E, D>, TensorError>;
 
     /// [`Bijection::forward`] without recording (evaluation, sampling).
-    fn apply(&self, x: &Matrix<E, D>) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
+    fn apply(&self, x: &Matrix<E, D>) -> Result<Transformed<E, D>, TensorError> {
         self.forward(&mut Threaded::new(NoneTape), x)
     }
 
     /// [`Bijection::inverse`] without recording.
-    fn invert(&self, y: &Matrix<E, D>) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
+    fn invert(&self, y: &Matrix<E, D>) -> Result<Transformed<E, D>, TensorError> {
         self.inverse(&mut Threaded::new(NoneTape), y)
     }
 }

@@ -17,6 +17,7 @@ use dfdx::prelude::*;
 use liouville_base::random::Rng;
 
 use crate::energy::{Derivatives, Energy, EnergyDerivatives, check_directions};
+use crate::module::{Module, ParamMut, ParamRef};
 use crate::tape::Threaded;
 use crate::{Activation, Real, TensorError};
 
@@ -198,6 +199,10 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
     pub fn widths(&self) -> &[usize] {
         &self.widths
     }
+    /// Hidden layer widths (the widths between input and output).
+    pub fn hidden_widths(&self) -> &[usize] {
+        &self.widths[1..self.widths.len() - 1]
+    }
     /// The activation.
     pub fn activation(&self) -> Activation {
         self.activation
@@ -373,5 +378,23 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
             hvps.push(g_dot.unwrap_or_else(|| tp.step(|t| v.clone().put_tape(t) * E::default())));
         }
         Ok(Derivatives { value, gradient, hvps })
+    }
+}
+
+impl<E: Real, D: Device<E>> Module<E, D> for Mlp<E, D> {
+    fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
+        let mut v = Vec::new();
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            v.push((format!("layers.{l}.weight"), ParamRef::Matrix(w)));
+            v.push((format!("layers.{l}.bias"), ParamRef::Vector(b)));
+        }
+        v
+    }
+    fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
+        self.weights
+            .iter_mut()
+            .zip(self.biases.iter_mut())
+            .flat_map(|(w, b)| [ParamMut::Matrix(w), ParamMut::Vector(b)])
+            .collect()
     }
 }

@@ -16,6 +16,9 @@ use dfdx::prelude::*;
 use crate::shapes::Matrix;
 use crate::{Real, TensorError};
 
+/// Rows gathered per segment, `[segments, K, features]`.
+type Blocks<E, D, T> = Tensor<(usize, usize, usize), E, D, T>;
+
 /// The padded gather plan of a segmentation.
 struct Plan<E: Real, D: Device<E>> {
     /// `[segments, K]` row indices (padding: 0).
@@ -69,14 +72,14 @@ fn plan<E: Real, D: Device<E>>(
 fn gathered<E: Real, D: Device<E>, T: Tape<E, D>>(
     x: Matrix<E, D, T>,
     p: &Plan<E, D>,
-) -> Result<Tensor<(usize, usize, usize), E, D, T>, TensorError> {
+) -> Result<Blocks<E, D, T>, TensorError> {
     let (rows, features) = *x.shape();
     if rows == 0 {
         return Err(TensorError::ShapeMismatch("segment reduction of zero rows".into()));
     }
     let segments = p.counts.len();
     let shape = (segments, p.width, features);
-    let g: Tensor<(usize, usize, usize), E, D, T> = x.gather(p.index.clone());
+    let g: Blocks<E, D, T> = x.gather(p.index.clone());
     Ok(g * p.mask.clone().broadcast_like::<_, Axis<2>>(&shape))
 }
 
@@ -137,7 +140,7 @@ pub fn segment_max<E: Real, D: Device<E>, T: Tape<E, D>>(
         .map(|&n| if n > 0 { E::ONE } else { E::default() })
         .collect();
     let nonempty = dev.tensor_from_vec(nonempty, (segments,));
-    let g: Tensor<(usize, usize, usize), E, D, T> = x.gather(p.index.clone());
+    let g: Blocks<E, D, T> = x.gather(p.index.clone());
     let m = (g + offset.broadcast_like::<_, Axis<2>>(&shape)).max::<(usize, usize), Axis<1>>();
     Ok(m * nonempty.broadcast_like::<_, Axis<1>>(&(segments, features)))
 }

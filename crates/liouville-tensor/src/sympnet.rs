@@ -21,7 +21,7 @@ use dfdx::prelude::*;
 use liouville_base::random::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::bijection::{Bijection, zero_log_det};
+use crate::bijection::{Bijection, Transformed, zero_log_det};
 use crate::columns;
 use crate::config::Configured;
 use crate::module::{Module, ParamMut, ParamRef};
@@ -107,6 +107,38 @@ impl<E: Real, D: Device<E>> Halves<E, D> {
             }
         }
     }
+}
+
+/// [`Bijection`] (log|det J| = 0, inverse by running the shears backwards) and
+/// [`SymplecticMap`] for a SympNet with a `config.dof` and a `run(tp, x, inverse)`.
+macro_rules! volume_preserving {
+    ($ty:ident) => {
+        impl<E: Real, D: Device<E>> Bijection<E, D> for $ty<E, D> {
+            fn dim(&self) -> usize {
+                2 * self.config.dof
+            }
+            fn forward<T: Tape<E, D> + Merge<T>>(
+                &self,
+                tp: &mut Threaded<T>,
+                x: &Matrix<E, D>,
+            ) -> Result<Transformed<E, D>, TensorError> {
+                Ok((self.run(tp, x, false)?, zero_log_det(x)))
+            }
+            fn inverse<T: Tape<E, D> + Merge<T>>(
+                &self,
+                tp: &mut Threaded<T>,
+                y: &Matrix<E, D>,
+            ) -> Result<Transformed<E, D>, TensorError> {
+                Ok((self.run(tp, y, true)?, zero_log_det(y)))
+            }
+        }
+
+        impl<E: Real, D: Device<E>> SymplecticMap<E, D> for $ty<E, D> {
+            fn dof(&self) -> usize {
+                self.config.dof
+            }
+        }
+    };
 }
 
 /// How to build an [`LaSympNet`].
@@ -280,31 +312,7 @@ impl<E: Real, D: Device<E>> Module<E, D> for LaSympNet<E, D> {
     }
 }
 
-impl<E: Real, D: Device<E>> Bijection<E, D> for LaSympNet<E, D> {
-    fn dim(&self) -> usize {
-        2 * self.config.dof
-    }
-    fn forward<T: Tape<E, D> + Merge<T>>(
-        &self,
-        tp: &mut Threaded<T>,
-        x: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
-        Ok((self.run(tp, x, false)?, zero_log_det(x)))
-    }
-    fn inverse<T: Tape<E, D> + Merge<T>>(
-        &self,
-        tp: &mut Threaded<T>,
-        y: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
-        Ok((self.run(tp, y, true)?, zero_log_det(y)))
-    }
-}
-
-impl<E: Real, D: Device<E>> SymplecticMap<E, D> for LaSympNet<E, D> {
-    fn dof(&self) -> usize {
-        self.config.dof
-    }
-}
+volume_preserving!(LaSympNet);
 
 /// How to build a [`GSympNet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -455,28 +463,4 @@ impl<E: Real, D: Device<E>> Module<E, D> for GSympNet<E, D> {
     }
 }
 
-impl<E: Real, D: Device<E>> Bijection<E, D> for GSympNet<E, D> {
-    fn dim(&self) -> usize {
-        2 * self.config.dof
-    }
-    fn forward<T: Tape<E, D> + Merge<T>>(
-        &self,
-        tp: &mut Threaded<T>,
-        x: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
-        Ok((self.run(tp, x, false)?, zero_log_det(x)))
-    }
-    fn inverse<T: Tape<E, D> + Merge<T>>(
-        &self,
-        tp: &mut Threaded<T>,
-        y: &Matrix<E, D>,
-    ) -> Result<(Matrix<E, D>, Vector<E, D>), TensorError> {
-        Ok((self.run(tp, y, true)?, zero_log_det(y)))
-    }
-}
-
-impl<E: Real, D: Device<E>> SymplecticMap<E, D> for GSympNet<E, D> {
-    fn dof(&self) -> usize {
-        self.config.dof
-    }
-}
+volume_preserving!(GSympNet);

@@ -136,7 +136,7 @@ pub fn check_parameter_gradients<D: Device<f64>, M: Module<f64, D>, B, L: Loss<f
             let numeric = (plus - minus) / (2.0 * eps);
             let err = (g[k] - numeric).abs() / g[k].abs().max(numeric.abs()).max(floor);
             report.checked += 1;
-            if !(err <= report.worst) {
+            if err > report.worst || err.is_nan() {
                 report = GradientReport {
                     worst: err,
                     parameter: names[pi].clone(),

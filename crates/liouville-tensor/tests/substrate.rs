@@ -5,7 +5,7 @@
 //! activations — each against an independent reference or finite differences.
 
 use dfdx::prelude::*;
-use liouville_tensor::bijection::Bijection;
+use liouville_tensor::bijection::{Bijection, Transformed};
 use liouville_tensor::config::Configured;
 use liouville_tensor::module::{Module, ParamMut, ParamRef};
 use liouville_tensor::normalization::LayerNorm;
@@ -278,8 +278,7 @@ fn sympnets_are_volume_preserving_bijections_with_exact_inverses() {
     let la = LaSympNet::<f64, Dev>::new(&dev, 2, 3, 2, Activation::Tanh, 4).unwrap();
     let g = GSympNet::<f64, Dev>::new(&dev, 2, 4, 8, Activation::Sigmoid, 5).unwrap();
     let x = rows(6, 4, 0.3);
-    let check = |map: &dyn Fn(&Matrix<f64, Dev>) -> (Matrix<f64, Dev>, Vector<f64, Dev>),
-                 inv: &dyn Fn(&Matrix<f64, Dev>) -> Matrix<f64, Dev>| {
+    let check = |map: &Forward, inv: &Inverse| {
         let (y, log_det) = map(&x);
         assert!(log_det.as_vec().iter().all(|&v| v == 0.0));
         let back = inv(&y);
@@ -320,6 +319,10 @@ fn sympnets_are_volume_preserving_bijections_with_exact_inverses() {
     assert!(la.apply(&rows(2, 3, 0.0)).is_err());
 }
 
+/// A map with its log-determinant, and an inverse, on a batch.
+type Forward<'a> = dyn Fn(&Matrix<f64, Dev>) -> Transformed<f64, Dev> + 'a;
+type Inverse<'a> = dyn Fn(&Matrix<f64, Dev>) -> Matrix<f64, Dev> + 'a;
+
 fn det4(m: [[f64; 4]; 4]) -> f64 {
     let mut a = m;
     let mut det = 1.0;
@@ -340,15 +343,14 @@ fn det4(m: [[f64; 4]; 4]) -> f64 {
     det
 }
 
+/// A segment reduction on a tape `T`.
+type SegmentOp<T> = fn(Matrix<f64, Dev, T>, &[usize], usize) -> Result<Matrix<f64, Dev, T>, TensorError>;
+
 /// Checks op against a host reference and its input gradient against finite differences.
 fn check_segment(
     name: &str,
-    taped: fn(
-        Matrix<f64, Dev, OwnedTape<f64, Dev>>,
-        &[usize],
-        usize,
-    ) -> Result<Matrix<f64, Dev, OwnedTape<f64, Dev>>, TensorError>,
-    plain: fn(Matrix<f64, Dev>, &[usize], usize) -> Result<Matrix<f64, Dev>, TensorError>,
+    taped: SegmentOp<OwnedTape<f64, Dev>>,
+    plain: SegmentOp<NoneTape>,
     reference: fn(&[f64]) -> f64,
 ) {
     let (rows, features, segments) = (9, 3, 5);

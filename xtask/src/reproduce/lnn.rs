@@ -104,7 +104,12 @@ struct Rollout {
     diverged: usize,
 }
 
-fn rollout(model: &(dyn DynamicsModel + Sync), time_scale: f64, pendulum: &DoublePendulum, starts: &Array2<f64>) -> Rollout {
+fn rollout(
+    model: &(dyn DynamicsModel + Sync),
+    time_scale: f64,
+    pendulum: &DoublePendulum,
+    starts: &Array2<f64>,
+) -> Rollout {
     let scale = pendulum.potential_scale();
     let energy = |y: ArrayView2<'_, f64>| -> Vec<f64> {
         y.rows()
