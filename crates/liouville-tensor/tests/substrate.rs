@@ -343,20 +343,79 @@ fn det4(m: [[f64; 4]; 4]) -> f64 {
     det
 }
 
-/// A segment reduction on a tape `T`.
-type SegmentOp<T> = fn(Matrix<f64, Dev, T>, &[usize], usize) -> Result<Matrix<f64, Dev, T>, TensorError>;
+/// A segment reduction.
+#[derive(Clone, Copy, Debug)]
+enum Reduction {
+    Sum,
+    Mean,
+    Max,
+}
 
-/// Checks op against a host reference and its input gradient against finite differences.
-fn check_segment(
-    name: &str,
-    taped: SegmentOp<OwnedTape<f64, Dev>>,
-    plain: SegmentOp<NoneTape>,
-    reference: fn(&[f64]) -> f64,
-) {
+impl Reduction {
+    fn apply<T: Tape<f64, Dev>>(
+        self,
+        x: Matrix<f64, Dev, T>,
+        ids: &[usize],
+        segments: usize,
+    ) -> Result<Matrix<f64, Dev, T>, TensorError> {
+        match self {
+            Reduction::Sum => segment_sum(x, ids, segments),
+            Reduction::Mean => segment_mean(x, ids, segments),
+            Reduction::Max => segment_max(x, ids, segments),
+        }
+    }
+    /// The host reference of one segment's values (non-empty).
+    fn reference(self, m: &[f64]) -> f64 {
+        match self {
+            Reduction::Sum => m.iter().sum(),
+            Reduction::Mean => m.iter().sum::<f64>() / m.len() as f64,
+            Reduction::Max => m.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+}
+
+/// The reduction's input as a trainable matrix, so tensor's finite-difference check applies.
+#[derive(Debug, Clone)]
+struct Input(Matrix<f64, Dev>);
+
+impl Module<f64, Dev> for Input {
+    fn parameters(&self) -> Vec<(String, ParamRef<'_, f64, Dev>)> {
+        vec![("x".into(), ParamRef::Matrix(&self.0))]
+    }
+    fn parameters_mut(&mut self) -> Vec<ParamMut<'_, f64, Dev>> {
+        vec![ParamMut::Matrix(&mut self.0)]
+    }
+}
+
+/// Σ w ⊙ reduction(x) for fixed weights w.
+struct Weighted {
+    reduction: Reduction,
+    ids: Vec<usize>,
+    segments: usize,
+    weights: Matrix<f64, Dev>,
+}
+
+impl Loss<f64, Dev, Input, ()> for Weighted {
+    fn loss<T: Tape<f64, Dev> + Merge<T>>(
+        &self,
+        x: &Input,
+        _: &(),
+        tape: T,
+    ) -> Result<Tensor<(), f64, Dev, T>, TensorError> {
+        let out = self
+            .reduction
+            .apply(x.0.clone().put_tape(tape), &self.ids, self.segments)?;
+        Ok((out * self.weights.clone()).sum())
+    }
+}
+
+/// Checks a reduction against a host reference and its input gradient against finite
+/// differences of every entry.
+fn check_segment(reduction: Reduction) {
     let (rows, features, segments) = (9, 3, 5);
-    let ids = vec![0, 2, 2, 4, 0, 2, 4, 4, 4]; // segment 1 and 3 empty
+    let ids = vec![0, 2, 2, 4, 0, 2, 4, 4, 4]; // segments 1 and 3 empty
     let x = rows_matrix(rows, features);
-    let out = plain(x.clone(), &ids, segments).unwrap().as_vec();
+    let out = reduction.apply(x.clone(), &ids, segments).unwrap().as_vec();
     let xv = x.as_vec();
     for s in 0..segments {
         for f in 0..features {
@@ -364,38 +423,39 @@ fn check_segment(
                 .filter(|&e| ids[e] == s)
                 .map(|e| xv[e * features + f])
                 .collect();
-            let want = if members.is_empty() { 0.0 } else { reference(&members) };
+            let want = if members.is_empty() {
+                0.0
+            } else {
+                reduction.reference(&members)
+            };
             assert!(
                 (out[s * features + f] - want).abs() < 1e-12,
-                "{name} [{s},{f}]: {} vs {want}",
+                "{reduction:?} [{s},{f}]: {} vs {want}",
                 out[s * features + f]
             );
         }
     }
-    // Gradient of Σ w ⊙ op(x) by dfdx against central differences of every entry.
-    let w: Vec<f64> = (0..segments * features).map(|i| (i as f64 * 0.37).cos()).collect();
-    let wt = host::matrix(&Dev::default(), w.iter().copied(), segments, features);
-    let grad = {
-        let l = (taped(x.clone().traced(Gradients::leaky()), &ids, segments).unwrap() * wt.clone()).sum();
-        let g = l.backward();
-        g.get(&x).as_vec()
+    let loss = Weighted {
+        reduction,
+        ids: ids.clone(),
+        segments,
+        weights: host::matrix(
+            &Dev::default(),
+            (0..segments * features).map(|i| (i as f64 * 0.37).cos()),
+            segments,
+            features,
+        ),
     };
-    let h = 1e-6;
-    for i in 0..rows * features {
-        let at = |d: f64| {
-            let mut v = xv.clone();
-            v[i] += d;
-            let xi = host::matrix(&Dev::default(), v, rows, features);
-            (plain(xi, &ids, segments).unwrap() * wt.clone())
-                .sum::<(), _>()
-                .as_vec()[0]
-        };
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!((fd - grad[i]).abs() < 1e-8, "{name} ∂/∂x[{i}]: {} vs {fd}", grad[i]);
-    }
+    let check = GradientCheck {
+        entries: Entries::All,
+        floor: 1e-3,
+        ..GradientCheck::default()
+    };
+    let report = check_parameter_gradients(&mut Input(x.clone()), &loss, &(), check).unwrap();
+    assert!(report.worst < 1e-7, "{reduction:?}: {report:?}");
     // Bad ids are typed errors.
-    assert!(plain(x.clone(), &ids[..3], segments).is_err());
-    assert!(plain(x, &[7; 9], segments).is_err());
+    assert!(reduction.apply(x.clone(), &ids[..3], segments).is_err());
+    assert!(reduction.apply(x, &[7; 9], segments).is_err());
 }
 
 fn rows_matrix(rows: usize, features: usize) -> Matrix<f64, Dev> {
@@ -410,13 +470,9 @@ fn rows_matrix(rows: usize, features: usize) -> Matrix<f64, Dev> {
 
 #[test]
 fn segment_sum_mean_and_max_match_references_and_finite_differences() {
-    check_segment("sum", segment_sum, segment_sum, |m| m.iter().sum());
-    check_segment("mean", segment_mean, segment_mean, |m| {
-        m.iter().sum::<f64>() / m.len() as f64
-    });
-    check_segment("max", segment_max, segment_max, |m| {
-        m.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-    });
+    for reduction in [Reduction::Sum, Reduction::Mean, Reduction::Max] {
+        check_segment(reduction);
+    }
 }
 
 /// Σ c ⊙ LayerNorm(x) for fixed c: a scalar of the LayerNorm's parameters.
