@@ -153,15 +153,7 @@ fn accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     };
     // q as its own matrix (constant data: no gradient flows to the inputs).
     let q = x.clone().matmul(columns::select(&dev, n, 0, d));
-    let axes: Vec<Matrix<E, D>> = (0..d)
-        .map(|k| {
-            let mut e = vec![E::default(); batch * d];
-            for row in 0..batch {
-                e[row * d + k] = E::ONE;
-            }
-            dev.tensor_from_vec(e, (batch, d))
-        })
-        .collect();
+    let axes: Vec<Matrix<E, D>> = (0..d).map(|k| columns::unit_direction(&dev, batch, d, k)).collect();
     let (raw, raw_dots) = net.cholesky.forward_with_tangents(r.tp, &q, &axes)?;
     let grad_v = net.potential.derive(r.tp, &q, &[])?.gradient;
     let q_dot: Vec<Vector<E, D>> = (0..d).map(|k| r.col(x, d + k)).collect();

@@ -33,6 +33,17 @@ pub fn place<E: Real, D: Device<E>>(device: &D, width: usize, cols: usize, offse
     device.tensor_from_vec(m, (width, cols))
 }
 
+/// The unit direction e_k in every row, `[batch, n]`: the tangent that a Jacobian- or
+/// Hessian-vector product turns into column k of the Jacobian or Hessian.
+pub fn unit_direction<E: Real, D: Device<E>>(device: &D, batch: usize, n: usize, k: usize) -> Matrix<E, D> {
+    assert!(k < n, "direction {k} of {n}");
+    let mut m = vec![E::default(); batch * n];
+    for r in 0..batch {
+        m[r * n + k] = E::ONE;
+    }
+    device.tensor_from_vec(m, (batch, n))
+}
+
 /// The selectors of q and p in rows `[q, p]` of `2·dof` columns, and their placements back.
 pub type CanonicalSplit<E, D> = ([Matrix<E, D>; 2], [Matrix<E, D>; 2]);
 

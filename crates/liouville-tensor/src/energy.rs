@@ -64,13 +64,7 @@ pub trait Energy<E: Real, D: Device<E>> {
     fn hessian_columns(&self, x: &Matrix<E, D>) -> Result<Vec<Matrix<E, D>>, TensorError> {
         let (batch, n) = *x.shape();
         let axes: Vec<Matrix<E, D>> = (0..n)
-            .map(|k| {
-                let mut e = vec![E::default(); batch * n];
-                for r in 0..batch {
-                    e[r * n + k] = E::ONE;
-                }
-                x.device().tensor_from_vec(e, (batch, n))
-            })
+            .map(|k| columns::unit_direction(x.device(), batch, n, k))
             .collect();
         Ok(self.derivatives(x, &axes, NoneTape)?.hvps)
     }
@@ -143,14 +137,9 @@ impl<E: Real, D: Device<E>, A: Energy<E, D>, B: Energy<E, D>> Energy<E, D> for S
     }
 }
 
-/// Columns [from, from + n) of every row, on the host (inputs are data, not parameters).
+/// Columns [from, from + n) of every row, untraced (inputs are data, not parameters).
 fn take_columns<E: Real, D: Device<E>>(x: &Matrix<E, D>, from: usize, n: usize) -> Matrix<E, D> {
-    let (batch, width) = *x.shape();
-    let v = x.as_vec();
-    let cols: Vec<E> = (0..batch)
-        .flat_map(|r| v[r * width + from..r * width + from + n].to_vec())
-        .collect();
-    x.device().tensor_from_vec(cols, (batch, n))
+    x.clone().matmul(columns::select(x.device(), x.shape().1, from, n))
 }
 
 /// H(q, p) = T(p) + V(q) on rows `[q, p]` (d columns each).

@@ -97,23 +97,15 @@ pub fn lnn_accelerations<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         )));
     }
     let dev = x.device().clone();
-    let host: Vec<E> = x.as_vec();
-    // Direction (q̇, 0), and the unit directions along each q̇ₖ.
+    // Direction (q̇, 0) — the q̇ columns moved into the q slots — and the unit directions along
+    // each q̇ₖ (all data: no gradient flows into the directions).
     let mut dirs = Vec::with_capacity(1 + dof);
-    let mut v = vec![E::default(); batch * n];
-    for r in 0..batch {
-        for k in 0..dof {
-            v[r * n + k] = host[r * n + dof + k];
-        }
-    }
-    dirs.push(dev.tensor_from_vec(v, (batch, n)));
-    for k in 0..dof {
-        let mut e = vec![E::default(); batch * n];
-        for r in 0..batch {
-            e[r * n + dof + k] = E::ONE;
-        }
-        dirs.push(dev.tensor_from_vec(e, (batch, n)));
-    }
+    dirs.push(
+        x.clone()
+            .matmul(columns::select(&dev, n, dof, dof))
+            .matmul(columns::place(&dev, dof, n, 0)),
+    );
+    dirs.extend((0..dof).map(|k| columns::unit_direction(&dev, batch, n, dof + k)));
     let d = lagrangian.derivatives(x, &dirs, tape)?;
     let prior = if kinetic_prior { E::ONE } else { E::default() };
     // rhsₖ = ∂L/∂qₖ - [(∂²L/∂q̇∂q) q̇]ₖ; Mₖⱼ = ∂²L/∂q̇ₖ∂q̇ⱼ (+ δₖⱼ).

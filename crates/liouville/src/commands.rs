@@ -114,6 +114,8 @@ pub struct TrainFile {
     pub seed: Option<u64>,
     /// Validation fraction of the training rows.
     pub validation_fraction: Option<f64>,
+    /// Where the model with the best validation loss is checkpointed during training.
+    pub best: Option<PathBuf>,
     /// Neural ODE: observations per window.
     pub horizon: Option<usize>,
     /// Neural ODE: RK4 steps per observation interval.
@@ -164,6 +166,13 @@ pub struct TrainArgs {
     /// Metrics as JSON lines.
     #[arg(long)]
     pub metrics: Option<PathBuf>,
+    /// Fraction of the training rows held out for validation (default 0).
+    #[arg(long)]
+    pub validation: Option<f64>,
+    /// Also checkpoint the model with the best validation (or training) loss here, while it
+    /// trains; it loads and rolls out like the final one.
+    #[arg(long)]
+    pub best: Option<PathBuf>,
     /// Checkpoint to write (.safetensors).
     #[arg(long, short)]
     pub output: PathBuf,
@@ -218,8 +227,9 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
             total: steps,
             min_factor: 0.05,
         },
-        validation_fraction: file.validation_fraction.unwrap_or(0.0),
+        validation_fraction: args.validation.or(file.validation_fraction).unwrap_or(0.0),
         eval_every: (steps / 50).max(1),
+        checkpoint: args.best.clone().or(file.best.clone()),
         seed,
         metrics: args.metrics.clone(),
         progress,

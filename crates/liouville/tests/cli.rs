@@ -40,6 +40,8 @@ fn train_args(data: &Path, model: Option<&str>, output: PathBuf) -> TrainArgs {
         gradient: None,
         config: None,
         metrics: None,
+        validation: None,
+        best: None,
         output,
     }
 }
@@ -146,6 +148,31 @@ fn lagrangian_and_neural_ode_models_train_and_roll_out() {
         dir.join("node.csv"),
     ))
     .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run with validation writes its best model as it trains; that checkpoint rolls out like the
+/// final one (it records its kind and config).
+#[test]
+fn the_best_checkpoint_of_a_validated_run_rolls_out() {
+    let dir = scratch("best");
+    let data = dir.join("pendulum.lds");
+    gen_data(&gen_args("pendulum", data.clone()), false).unwrap();
+    let mut args = train_args(&data, Some("hnn"), dir.join("final.safetensors"));
+    args.validation = Some(0.25);
+    args.best = Some(dir.join("best.safetensors"));
+    train(&args, false).unwrap();
+    let csv = dir.join("best.csv");
+    rollout(&rollout_args(
+        dir.join("best.safetensors"),
+        Some(data),
+        None,
+        csv.clone(),
+    ))
+    .unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().next(), Some("t,trajectory,q,p"));
+    assert_eq!(text.lines().count(), 1 + 2 * 21);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
