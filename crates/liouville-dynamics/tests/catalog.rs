@@ -106,6 +106,17 @@ fn mismatched_checkpoints_are_typed_errors_naming_what_differs() {
         ),
         other => panic!("{other}"),
     }
+    // Another shape: a header whose config promises wider layers than the tensors hold is
+    // refused at the first tensor that differs.
+    let bytes = std::fs::read(&hnn_path).unwrap();
+    let mut header = checkpoint::read_header(&hnn_path).unwrap();
+    header.config["hidden"] = serde_json::json!([8, 16]);
+    let forged = dir.path().join("forged.safetensors");
+    std::fs::write(&forged, rewrite_header(&bytes, &serde_json::to_string(&header).unwrap())).unwrap();
+    assert_eq!(
+        mismatch(Hnn::load(&forged).unwrap_err()),
+        ("layers.1.weight".into(), "[8, 16]".into(), "[8, 8]".into())
+    );
     // Another dtype: a SympNet map is f64, the catalog's models f32; and its kind is no
     // vector-field model.
     let map = dir.path().join("map.safetensors");
