@@ -248,6 +248,7 @@ impl Data for Windows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::HostDevice;
 
     #[test]
     fn bad_data_is_refused_with_what_is_wrong() {
@@ -259,7 +260,7 @@ mod tests {
         assert!(Windows::new(vec![0.0; 12], 2, 3, 2, 3).is_err());
         assert!(Windows::new(vec![0.0; 12], 2, 4, 2, 1).is_err());
         let rows = Rows::new(vec![1.0, 2.0, 3.0, 4.0], 2).unwrap();
-        assert!(rows.batch::<f64, Cpu>(&Cpu::default(), &[2]).is_err());
+        assert!(rows.batch::<f64, HostDevice>(&HostDevice::default(), &[2]).is_err());
     }
 
     #[test]
@@ -268,12 +269,12 @@ mod tests {
         let states: Vec<f64> = (0..2).flat_map(|k| (0..4).map(move |s| (10 * k + s) as f64)).collect();
         let w = Windows::new(states, 2, 4, 1, 2).unwrap();
         assert_eq!(w.len(), 4); // starts 0 and 1 of each
-        let b = w.batch::<f64, Cpu>(&Cpu::default(), &[3, 0]).unwrap();
+        let b = w.batch::<f64, HostDevice>(&HostDevice::default(), &[3, 0]).unwrap();
         let got: Vec<Vec<f64>> = b.states.iter().map(|m| m.as_vec()).collect();
         assert_eq!(got, vec![vec![11.0, 0.0], vec![12.0, 1.0], vec![13.0, 2.0]]);
         let r = Rows::new(vec![1.0, 2.0, 3.0, 4.0], 2).unwrap();
         assert_eq!(
-            r.batch::<f64, Cpu>(&Cpu::default(), &[1, 0]).unwrap().as_vec(),
+            r.batch::<f64, HostDevice>(&HostDevice::default(), &[1, 0]).unwrap().as_vec(),
             vec![3.0, 4.0, 1.0, 2.0]
         );
     }

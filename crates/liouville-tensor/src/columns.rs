@@ -67,16 +67,17 @@ pub fn lower_triangle<E: Real, D: Device<E>>(device: &D, n: usize) -> Matrix<E, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::HostDevice;
 
     #[test]
     fn select_then_place_is_the_block_projection() {
-        let dev = Cpu::default();
-        let x: Matrix<f64, Cpu> = dev.tensor_from_vec((0..10).map(f64::from).collect(), (2, 5));
+        let dev = HostDevice::default();
+        let x: Matrix<f64, HostDevice> = dev.tensor_from_vec((0..10).map(f64::from).collect(), (2, 5));
         let block = x.clone().matmul(select(&dev, 5, 1, 3));
         assert_eq!(block.as_vec(), vec![1.0, 2.0, 3.0, 6.0, 7.0, 8.0]);
         let back = block.matmul(place(&dev, 3, 5, 1));
         assert_eq!(back.as_vec(), vec![0.0, 1.0, 2.0, 3.0, 0.0, 0.0, 6.0, 7.0, 8.0, 0.0]);
-        let l = lower_triangle::<f64, Cpu>(&dev, 3).as_vec();
+        let l = lower_triangle::<f64, HostDevice>(&dev, 3).as_vec();
         assert_eq!(l, vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
     }
 }
