@@ -112,7 +112,11 @@ fn mismatched_checkpoints_are_typed_errors_naming_what_differs() {
     let mut header = checkpoint::read_header(&hnn_path).unwrap();
     header.config["hidden"] = serde_json::json!([8, 16]);
     let forged = dir.path().join("forged.safetensors");
-    std::fs::write(&forged, rewrite_header(&bytes, &serde_json::to_string(&header).unwrap())).unwrap();
+    std::fs::write(
+        &forged,
+        rewrite_header(&bytes, &serde_json::to_string(&header).unwrap()),
+    )
+    .unwrap();
     assert_eq!(
         mismatch(Hnn::load(&forged).unwrap_err()),
         ("layers.1.weight".into(), "[8, 16]".into(), "[8, 8]".into())

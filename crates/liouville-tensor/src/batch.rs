@@ -274,7 +274,9 @@ mod tests {
         assert_eq!(got, vec![vec![11.0, 0.0], vec![12.0, 1.0], vec![13.0, 2.0]]);
         let r = Rows::new(vec![1.0, 2.0, 3.0, 4.0], 2).unwrap();
         assert_eq!(
-            r.batch::<f64, HostDevice>(&HostDevice::default(), &[1, 0]).unwrap().as_vec(),
+            r.batch::<f64, HostDevice>(&HostDevice::default(), &[1, 0])
+                .unwrap()
+                .as_vec(),
             vec![3.0, 4.0, 1.0, 2.0]
         );
     }
