@@ -172,7 +172,7 @@ fn rewrite_header(bytes: &[u8], meta: &str) -> Vec<u8> {
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
     header["__metadata__"]["liouville"] = serde_json::Value::String(meta.into());
     let mut text = serde_json::to_vec(&header).unwrap();
-    while text.len() % 8 != 0 {
+    while !text.len().is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = (text.len() as u64).to_le_bytes().to_vec();

@@ -25,8 +25,12 @@ pub fn vector<E: Real, D: Device<E>>(device: &D, values: impl IntoIterator<Item 
     device.tensor_from_vec(v, (n,))
 }
 
-/// The values of any tensor as f64, row-major (copied off the device).
+/// The values of any tensor as f64, row-major (copied off the device). An empty tensor (a graph
+/// without edges) gives an empty vector (dfdx 0.13's `as_vec` indexes out of bounds on one).
 pub fn values<S: Shape, E: Real, D: Device<E>, T>(t: &Tensor<S, E, D, T>) -> Vec<f64> {
+    if t.shape().num_elements() == 0 {
+        return Vec::new();
+    }
     t.as_vec().into_iter().map(Real::to64).collect()
 }
 

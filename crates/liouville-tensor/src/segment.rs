@@ -9,7 +9,8 @@
 //! each segment are gathered into a padded `[segments, K, features]` block (K the largest segment
 //! size; padding points at row 0 and is masked out), then reduced over K. The gradient of the sum
 //! is the gather ∂L/∂x[e] = ∂L/∂out[segment[e]]; of the max, it flows to the maximising rows.
-//! Memory is segments·K·features, fine for the bounded degrees of particle graphs.
+//! Memory is segments·K·features, fine for the bounded degrees of particle graphs. No rows (a graph
+//! without edges) reduce to zeros.
 
 use dfdx::prelude::*;
 
@@ -73,14 +74,18 @@ fn gathered<E: Real, D: Device<E>, T: Tape<E, D>>(
     x: Matrix<E, D, T>,
     p: &Plan<E, D>,
 ) -> Result<Blocks<E, D, T>, TensorError> {
-    let (rows, features) = *x.shape();
-    if rows == 0 {
-        return Err(TensorError::ShapeMismatch("segment reduction of zero rows".into()));
-    }
     let segments = p.counts.len();
-    let shape = (segments, p.width, features);
+    let shape = (segments, p.width, x.shape().1);
     let g: Blocks<E, D, T> = x.gather(p.index.clone());
     Ok(g * p.mask.clone().broadcast_like::<_, Axis<2>>(&shape))
+}
+
+/// Zeros `[segments, features]` carrying `x`'s tape: the reduction of no rows (a graph without
+/// edges), with nothing to differentiate.
+fn of_nothing<E: Real, D: Device<E>, T: Tape<E, D>>(x: Matrix<E, D, T>, segments: usize) -> Matrix<E, D, T> {
+    let features = x.shape().1;
+    let (x, tape) = x.split_tape();
+    x.device().zeros_like(&(segments, features)).put_tape(tape)
 }
 
 /// Sums the rows of `x` `[rows, features]` into `segments` rows by `segment_ids[row]`.
@@ -90,6 +95,9 @@ pub fn segment_sum<E: Real, D: Device<E>, T: Tape<E, D>>(
     segments: usize,
 ) -> Result<Matrix<E, D, T>, TensorError> {
     let p = plan::<E, D>(x.device(), x.shape().0, segment_ids, segments)?;
+    if segment_ids.is_empty() {
+        return Ok(of_nothing(x, segments));
+    }
     Ok(gathered(x, &p)?.sum::<(usize, usize), Axis<1>>())
 }
 
@@ -101,6 +109,9 @@ pub fn segment_mean<E: Real, D: Device<E>, T: Tape<E, D>>(
 ) -> Result<Matrix<E, D, T>, TensorError> {
     let features = x.shape().1;
     let p = plan::<E, D>(x.device(), x.shape().0, segment_ids, segments)?;
+    if segment_ids.is_empty() {
+        return Ok(of_nothing(x, segments));
+    }
     let inv: Vec<E> = p.counts.iter().map(|&n| E::of(1.0 / n.max(1) as f64)).collect();
     let inv = x.device().tensor_from_vec(inv, (segments,));
     let sum = gathered(x, &p)?.sum::<(usize, usize), Axis<1>>();
@@ -114,11 +125,11 @@ pub fn segment_max<E: Real, D: Device<E>, T: Tape<E, D>>(
     segments: usize,
 ) -> Result<Matrix<E, D, T>, TensorError> {
     let (rows, features) = *x.shape();
-    if rows == 0 {
-        return Err(TensorError::ShapeMismatch("segment reduction of zero rows".into()));
-    }
     let dev = x.device().clone();
     let p = plan::<E, D>(&dev, rows, segment_ids, segments)?;
+    if segment_ids.is_empty() {
+        return Ok(of_nothing(x, segments));
+    }
     let shape = (segments, p.width, features);
     // Padding gets a large negative offset so it never wins; empty segments are zeroed after.
     let offset: Vec<E> = p

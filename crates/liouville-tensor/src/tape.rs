@@ -32,6 +32,21 @@ impl<T> Threaded<T> {
         result
     }
 
+    /// As [`Threaded::step`] for a fallible op. On an error the thread is spent (its tape went
+    /// into the failed op): the caller returns the error and drops the thread.
+    pub fn try_step<S: Shape, E: Dtype, D: Storage<E>, Er>(
+        &mut self,
+        f: impl FnOnce(T) -> Result<Tensor<S, E, D, T>, Er>,
+    ) -> Result<Tensor<S, E, D>, Er>
+    where
+        T: Tape<E, D>,
+    {
+        let tape = self.0.take().expect("a thread is not used after a failed step");
+        let (result, tape) = f(tape)?.split_tape();
+        self.0 = Some(tape);
+        Ok(result)
+    }
+
     /// The main tape, ending the thread.
     pub fn into_tape(mut self) -> T {
         self.0.take().expect("tape present")
