@@ -7,5 +7,6 @@ criterion::criterion_main!(
     benchmarks::integrate::benches,
     benchmarks::sim::benches,
     benchmarks::tensor::benches,
-    benchmarks::dynamics::benches
+    benchmarks::dynamics::benches,
+    benchmarks::graph::benches
 );
