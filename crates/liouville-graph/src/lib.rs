@@ -11,14 +11,19 @@
 //!   with sum, mean or max aggregation; its switches give interaction networks, Deep Sets and
 //!   graph-independent blocks);
 //! - [`neighbourhoods`]: who interacts with whom — complete graphs, radius graphs by cell lists
-//!   in O(N).
+//!   in O(N);
+//! - [`hamiltonian`]: a learned pair-potential Hamiltonian on a graph of particles
+//!   ([`hamiltonian::HamiltonianGraph`]), a tensor `Energy` with exact input derivatives, so the
+//!   HNN loss and the symplectic integrators apply to it unchanged.
 //!
-//! Encode-process-decode, MPNN and Hamiltonian graph networks come next (see the graph issue).
+//! Encode-process-decode, MPNN, VIN/VIGN and their training studies come next (see the graph
+//! issue).
 
 pub mod batch;
 pub mod blocks;
 pub mod data;
 mod error;
+pub mod hamiltonian;
 pub mod neighbourhoods;
 
 pub use batch::{GraphBatch, Masks, Widths};
