@@ -73,6 +73,7 @@ fn gn_block(c: &mut Criterion) {
         edges_see_nodes: true,
         nodes_see_edges: true,
         use_globals: true,
+        layer_norm: false,
     };
     let block = GnBlock::<f32, Cpu>::new(&config, &dev, 0).unwrap();
     g.bench_function("forward_backward", |b| {

@@ -8,12 +8,14 @@
 //! with ρ a segment sum, mean or max (`liouville_tensor::segment`, so every device differentiates
 //! it). Which inputs each update sees is configurable, which gives the block's special cases:
 //! an Interaction Network (no globals), a Relation Network or Deep Sets (no edge inputs to the
-//! nodes), a graph-independent block (no messages). Concatenations are sums of products with
+//! nodes), a graph-independent block (no messages). With `layer_norm`, every φ's output is layer-
+//! normalised (Ba et al. 2016), as in GNS's processor (Sanchez-Gonzalez et al. 2020). Concatenations are sums of products with
 //! constant placement matrices (`liouville_tensor::columns::place`): differentiable, on any device.
 
 use liouville_tensor::columns;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::normalization::LayerNorm;
 use liouville_tensor::segment::{segment_max, segment_mean, segment_sum};
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
@@ -76,6 +78,9 @@ pub struct GnBlockConfig {
     pub nodes_see_edges: bool,
     /// φᵉ and φᵛ see the globals.
     pub use_globals: bool,
+    /// LayerNorm after every φ (the GNS processor's choice).
+    #[serde(default)]
+    pub layer_norm: bool,
 }
 
 /// The features of a batch of graphs as they flow through blocks: untaped intermediates whose
@@ -108,6 +113,8 @@ pub struct GnBlock<E: Real, D: Device<E>> {
     edge_fn: Mlp<E, D>,
     node_fn: Mlp<E, D>,
     global_fn: Option<Mlp<E, D>>,
+    /// LayerNorms of the edge, node and global outputs (with `layer_norm`).
+    norms: Option<[LayerNorm<E, D>; 3]>,
 }
 
 /// [parts…] concatenated along columns by placement matrices, on the thread.
@@ -163,6 +170,14 @@ impl<E: Real, D: Device<E>> GnBlock<E, D> {
                 0 => None,
                 out => Some(mlp(c.edge_out + c.node_out + c.global_in, out, seed.wrapping_add(2))?),
             },
+            norms: match c.layer_norm {
+                false => None,
+                true => Some([
+                    LayerNorm::new(device, c.edge_out)?,
+                    LayerNorm::new(device, c.node_out)?,
+                    LayerNorm::new(device, c.global_out.max(1))?,
+                ]),
+            },
         })
     }
 
@@ -217,6 +232,7 @@ impl<E: Real, D: Device<E>> GnBlock<E, D> {
         edge_parts.extend(senders.iter().chain(&receivers).chain(&edge_globals));
         let edge_input = concat(tp, &edge_parts);
         let edges = tp.try_step(|t| self.edge_fn.forward(&edge_input, t))?;
+        let edges = self.normalised(tp, 0, edges)?;
 
         let node_globals = c.use_globals.then(|| rows(tp, &x.globals, &g.node_graph));
         let messages = if c.nodes_see_edges {
@@ -229,6 +245,7 @@ impl<E: Real, D: Device<E>> GnBlock<E, D> {
         node_parts.extend(node_globals.iter());
         let node_input = concat(tp, &node_parts);
         let nodes = tp.try_step(|t| self.node_fn.forward(&node_input, t))?;
+        let nodes = self.normalised(tp, 1, nodes)?;
 
         let globals = match &self.global_fn {
             None => x.globals.clone(),
@@ -236,10 +253,26 @@ impl<E: Real, D: Device<E>> GnBlock<E, D> {
                 let e_bar = tp.try_step(|t| c.aggregation.apply(edges.clone().put_tape(t), &g.edge_graph, n_graphs))?;
                 let v_bar = tp.try_step(|t| c.aggregation.apply(nodes.clone().put_tape(t), &g.node_graph, n_graphs))?;
                 let input = concat(tp, &[&e_bar, &v_bar, &x.globals]);
-                tp.try_step(|t| phi.forward(&input, t))?
+                let u = tp.try_step(|t| phi.forward(&input, t))?;
+                self.normalised(tp, 2, u)?
             }
         };
         Ok(Features { nodes, edges, globals })
+    }
+}
+
+impl<E: Real, D: Device<E>> GnBlock<E, D> {
+    /// `x` through LayerNorm `k` (edges, nodes, globals) when the block has them.
+    fn normalised<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        k: usize,
+        x: Matrix<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError> {
+        match &self.norms {
+            Some(norms) if x.shape().0 > 0 => Ok(norms[k].normalise(tp, &x)?.output),
+            _ => Ok(x),
+        }
     }
 }
 
@@ -250,13 +283,28 @@ impl<E: Real, D: Device<E>> Module<E, D> for GnBlock<E, D> {
         if let Some(phi) = &self.global_fn {
             v.extend(prefixed("global", phi.parameters()));
         }
+        if let Some([e, n, g]) = &self.norms {
+            v.extend(prefixed("edge_norm", e.parameters()));
+            v.extend(prefixed("node_norm", n.parameters()));
+            if self.global_fn.is_some() {
+                v.extend(prefixed("global_norm", g.parameters()));
+            }
+        }
         v
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
         let mut v = self.edge_fn.parameters_mut();
         v.extend(self.node_fn.parameters_mut());
+        let has_global = self.global_fn.is_some();
         if let Some(phi) = &mut self.global_fn {
             v.extend(phi.parameters_mut());
+        }
+        if let Some([e, n, g]) = &mut self.norms {
+            v.extend(e.parameters_mut());
+            v.extend(n.parameters_mut());
+            if has_global {
+                v.extend(g.parameters_mut());
+            }
         }
         v
     }

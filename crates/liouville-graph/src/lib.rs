@@ -14,9 +14,11 @@
 //!   in O(N);
 //! - [`hamiltonian`]: a learned pair-potential Hamiltonian on a graph of particles
 //!   ([`hamiltonian::HamiltonianGraph`]), a tensor `Energy` with exact input derivatives, so the
-//!   HNN loss and the symplectic integrators apply to it unchanged.
+//!   HNN loss and the symplectic integrators apply to it unchanged;
+//! - [`models`]: encode-process-decode (the GNS architecture: encoders, M residual LayerNorm GN
+//!   processors, a node decoder), trained on graph sets by tensor's loop.
 //!
-//! Encode-process-decode, MPNN, VIN/VIGN and their training studies come next (see the graph
+//! MPNN, GNS's training recipe, VIN/VIGN and their training studies come next (see the graph
 //! issue).
 
 pub mod batch;
@@ -24,6 +26,7 @@ pub mod blocks;
 pub mod data;
 mod error;
 pub mod hamiltonian;
+pub mod models;
 pub mod neighbourhoods;
 
 pub use batch::{GraphBatch, Masks, Widths};

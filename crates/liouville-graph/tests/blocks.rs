@@ -29,13 +29,14 @@ fn config(aggregation: Aggregation, variant: usize) -> GnBlockConfig {
         global_in: W.global,
         edge_out: 4,
         node_out: 3,
-        global_out: if variant == 2 { 0 } else { 2 },
+        global_out: if variant == 2 || variant == 5 { 0 } else { 2 },
         hidden: vec![8],
         activation: Activation::Tanh,
         aggregation,
         edges_see_nodes: variant != 3,
         nodes_see_edges: variant != 4,
         use_globals: variant != 1,
+        layer_norm: variant == 5,
     }
 }
 
@@ -116,7 +117,7 @@ proptest! {
         pairs in prop::collection::vec((0usize..40, 0usize..40), 1..14),
         keys in prop::collection::vec(any::<u64>(), 1..8),
         aggregation in prop::sample::select(vec![Aggregation::Sum, Aggregation::Mean, Aggregation::Max]),
-        variant in 0usize..5,
+        variant in 0usize..6,
         seed in 0u64..1000,
     ) {
         let g = graph(n, &pairs, 0.0);
@@ -206,7 +207,7 @@ fn a_batch_gives_each_graph_its_own_outputs() {
         graph(5, &[(0, 4), (4, 0), (2, 2)], 0.1),
     ];
     for aggregation in [Aggregation::Sum, Aggregation::Mean, Aggregation::Max] {
-        for variant in 0..5 {
+        for variant in 0..6 {
             let block = GnBlock::<f64, Dev>::new(&config(aggregation, variant), &Dev::default(), 9).unwrap();
             let (v, e, u) = run(&block, &GraphBatch::batch(&parts).unwrap());
             let (mut vs, mut es, mut us) = (vec![], vec![], vec![]);
@@ -284,7 +285,7 @@ fn block_parameter_gradients_match_finite_differences() {
     .unwrap();
     let dg = DeviceGraphs::new(&Dev::default(), &batch);
     for aggregation in [Aggregation::Sum, Aggregation::Mean, Aggregation::Max] {
-        for variant in [0, 1, 2, 3, 4] {
+        for variant in [0, 1, 2, 3, 4, 5] {
             let mut block = GnBlock::<f64, Dev>::new(&config(aggregation, variant), &Dev::default(), 5).unwrap();
             let check = GradientCheck {
                 entries: Entries::All,
