@@ -118,7 +118,7 @@ pub struct GnBlock<E: Real, D: Device<E>> {
 }
 
 /// [parts…] concatenated along columns by placement matrices, on the thread.
-fn concat<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+pub(crate) fn concat<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
     parts: &[&Matrix<E, D>],
 ) -> Matrix<E, D> {
@@ -140,7 +140,7 @@ fn concat<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 }
 
 /// Rows `index` of `x` (`x[index[k]]` for every k), on the thread.
-fn rows<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+pub(crate) fn rows<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
     x: &Matrix<E, D>,
     index: &[usize],

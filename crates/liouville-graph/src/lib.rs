@@ -16,10 +16,11 @@
 //!   ([`hamiltonian::HamiltonianGraph`]), a tensor `Energy` with exact input derivatives, so the
 //!   HNN loss and the symplectic integrators apply to it unchanged;
 //! - [`models`]: encode-process-decode (the GNS architecture: encoders, M residual LayerNorm GN
-//!   processors, a node decoder), trained on graph sets by tensor's loop.
+//!   processors, a node decoder) and the MPNN with a GRU update, both trained on graph sets by
+//!   tensor's loop.
 //!
-//! MPNN, GNS's training recipe, VIN/VIGN and their training studies come next (see the graph
-//! issue).
+//! GNS's training recipe (velocity history, noise injection, normalisation), VIN/VIGN, the
+//! catalog/CLI entries and the training studies come next (see the graph issue).
 
 pub mod batch;
 pub mod blocks;

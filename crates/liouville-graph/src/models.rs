@@ -4,21 +4,26 @@
 //!   node and edge encoders into a latent width, M processor blocks with residual updates
 //!   (v ← v + GN(v), e ← e + GN(e)) and LayerNorm, and a node decoder — per-node predictions
 //!   such as accelerations;
-//! - [`NodeRegression`], its training loss: mean squared error of the node outputs against the
-//!   node targets of a [`GraphSet`](crate::data::GraphSet) batch.
+//! - [`Mpnn`] (Gilmer et al. 2017, "Neural Message Passing for Quantum Chemistry"): an embedding,
+//!   T rounds of messages mᵢ = Σ_{s→i} M([hᵢ, h_s, e]) and GRU updates hᵢ ← GRU(mᵢ, hᵢ) with
+//!   weights shared across rounds, and a node readout;
+//! - [`NodeRegression`], the training loss of any [`NodeModel`]: mean squared error of the node
+//!   outputs against the node targets of a [`GraphSet`](crate::data::GraphSet) batch.
 //!
 //! Both are generic over dtype and device and train through tensor's ordinary loop.
 
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
+use liouville_tensor::recurrent::GruCell;
+use liouville_tensor::segment::segment_sum;
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::Loss;
 use liouville_tensor::{Activation, Init, Mlp, MlpConfig, Real, TensorError};
 use serde::{Deserialize, Serialize};
 
-use crate::blocks::{Aggregation, Features, GnBlock, GnBlockConfig};
+use crate::blocks::{Aggregation, Features, GnBlock, GnBlockConfig, concat, rows};
 use crate::data::{DeviceGraphs, GraphExamples};
 
 /// Architecture of an [`EncodeProcessDecode`].
@@ -50,9 +55,18 @@ pub struct EncodeProcessDecode<E: Real, D: Device<E>> {
     decoder: Mlp<E, D>,
 }
 
-impl<E: Real, D: Device<E>> EncodeProcessDecode<E, D> {
-    /// The node predictions `[nodes, node_out]` for a batch, recorded on `tp`.
-    pub fn forward<T: Tape<E, D> + Merge<T>>(
+/// A graph network whose output is one row per node.
+pub trait NodeModel<E: Real, D: Device<E>>: Module<E, D> {
+    /// The node outputs `[nodes, out]` for a batch, recorded on `tp`.
+    fn forward<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        g: &DeviceGraphs<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError>;
+}
+
+impl<E: Real, D: Device<E>> NodeModel<E, D> for EncodeProcessDecode<E, D> {
+    fn forward<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         g: &DeviceGraphs<E, D>,
@@ -159,13 +173,13 @@ impl<E: Real, D: Device<E>> Module<E, D> for EncodeProcessDecode<E, D> {
     }
 }
 
-/// Mean squared error of an [`EncodeProcessDecode`]'s node outputs against node targets.
+/// Mean squared error of a [`NodeModel`]'s outputs against node targets.
 pub struct NodeRegression;
 
-impl<E: Real, D: Device<E>> Loss<E, D, EncodeProcessDecode<E, D>, GraphExamples<E, D>> for NodeRegression {
+impl<E: Real, D: Device<E>, M: NodeModel<E, D>> Loss<E, D, M, GraphExamples<E, D>> for NodeRegression {
     fn loss<T: Tape<E, D> + Merge<T>>(
         &self,
-        model: &EncodeProcessDecode<E, D>,
+        model: &M,
         batch: &GraphExamples<E, D>,
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
@@ -181,5 +195,107 @@ impl<E: Real, D: Device<E>> Loss<E, D, EncodeProcessDecode<E, D>, GraphExamples<
         let targets = batch.targets.clone();
         let l = tp.step(|t| (out.put_tape(t) - targets).square().mean());
         Ok(tp.finish(l))
+    }
+}
+
+/// Architecture of an [`Mpnn`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MpnnConfig {
+    /// Node input width.
+    pub node_in: usize,
+    /// Edge input width.
+    pub edge_in: usize,
+    /// Hidden state width H.
+    pub state: usize,
+    /// Message rounds T.
+    pub rounds: usize,
+    /// Hidden widths of the embedding, message and readout MLPs.
+    pub hidden: Vec<usize>,
+    /// Node output width.
+    pub node_out: usize,
+}
+
+/// Message passing with a GRU update (weights shared across rounds).
+#[derive(Debug, Clone)]
+pub struct Mpnn<E: Real, D: Device<E>> {
+    config: MpnnConfig,
+    embed: Mlp<E, D>,
+    message: Mlp<E, D>,
+    update: GruCell<E, D>,
+    readout: Mlp<E, D>,
+}
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Mpnn<E, D> {
+    const KIND: &'static str = "mpnn";
+    type Config = MpnnConfig;
+    fn config(&self) -> MpnnConfig {
+        self.config.clone()
+    }
+    fn from_config(c: &MpnnConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
+        if c.node_in == 0 || c.state == 0 || c.node_out == 0 {
+            return Err(TensorError::InvalidConfig(format!(
+                "node input, state and output widths must be positive: {c:?}"
+            )));
+        }
+        let mlp = |i: usize, o: usize, s: u64| {
+            MlpConfig::new(i, &c.hidden, o, Activation::Relu, Init::Xavier).init(device, s)
+        };
+        Ok(Self {
+            config: c.clone(),
+            embed: mlp(c.node_in, c.state, seed)?,
+            message: mlp(2 * c.state + c.edge_in, c.state, seed.wrapping_add(1))?,
+            update: GruCell::new(device, c.state, c.state, seed.wrapping_add(2))?,
+            readout: mlp(c.state, c.node_out, seed.wrapping_add(3))?,
+        })
+    }
+}
+
+impl<E: Real, D: Device<E>> NodeModel<E, D> for Mpnn<E, D> {
+    fn forward<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        g: &DeviceGraphs<E, D>,
+    ) -> Result<Matrix<E, D>, TensorError> {
+        let c = &self.config;
+        if g.nodes.shape().1 != c.node_in || g.edges.shape().1 != c.edge_in {
+            return Err(TensorError::ShapeMismatch(format!(
+                "node and edge widths {} and {}, the model takes {} and {}",
+                g.nodes.shape().1,
+                g.edges.shape().1,
+                c.node_in,
+                c.edge_in
+            )));
+        }
+        let n = g.nodes.shape().0;
+        let mut h = tp.try_step(|t| self.embed.forward(&g.nodes, t))?;
+        for _ in 0..c.rounds {
+            let messages = if g.senders.is_empty() {
+                g.nodes.device().zeros_like(&(n, c.state))
+            } else {
+                let (hr, hs) = (rows(tp, &h, &g.receivers), rows(tp, &h, &g.senders));
+                let input = concat(tp, &[&hr, &hs, &g.edges]);
+                let per_edge = tp.try_step(|t| self.message.forward(&input, t))?;
+                tp.try_step(|t| segment_sum(per_edge.put_tape(t), &g.receivers, n))?
+            };
+            h = self.update.step(tp, &messages, &h)?;
+        }
+        tp.try_step(|t| self.readout.forward(&h, t))
+    }
+}
+
+impl<E: Real, D: Device<E>> Module<E, D> for Mpnn<E, D> {
+    fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
+        let mut v = prefixed("embed", self.embed.parameters());
+        v.extend(prefixed("message", self.message.parameters()));
+        v.extend(prefixed("update", self.update.parameters()));
+        v.extend(prefixed("readout", self.readout.parameters()));
+        v
+    }
+    fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
+        let mut v = self.embed.parameters_mut();
+        v.extend(self.message.parameters_mut());
+        v.extend(self.update.parameters_mut());
+        v.extend(self.readout.parameters_mut());
+        v
     }
 }
