@@ -5,11 +5,13 @@
 //! - [`random`]: seeded, independent random streams (xoshiro256++ from `rand_xoshiro`), the only
 //!   random-number source of the workspace — datasets, initialisations and shuffles draw from it;
 //! - [`math`]: sin/cos that give the same bits on every platform (datasets are byte-reproducible);
+//! - [`digest`]: the one checksum (FNV-1a 64 from the `fnv` crate) of datasets and checkpoints;
 //! - [`files`]: the one atomic writer (temporary sibling from `tempfile`, fsync, rename), used by
 //!   datasets, checkpoints, reports and plots.
 //!
-//! It depends on no other crate of ours, and on nothing heavier than those three small crates.
+//! It depends on no other crate of ours, and on nothing heavier than a few small crates.
 
+pub mod digest;
 pub mod files;
 pub mod math;
 pub mod random;

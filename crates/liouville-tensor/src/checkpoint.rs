@@ -8,7 +8,8 @@
 //! model from its config on the caller's device and fills the weights; [`load_into`] fills an
 //! existing model after checking that its config is the file's. A checkpoint of another kind,
 //! version, dtype, config or shape is a [`TensorError::CheckpointMismatch`] naming what differs; a
-//! truncated or corrupt file is a [`TensorError::Checkpoint`]. Writes are atomic
+//! truncated or corrupt file — including one flipped weight, caught by the header's digest of the
+//! tensor bytes — is a [`TensorError::Checkpoint`]. Writes are atomic
 //! (`liouville_base::files`), so an interrupted save keeps the previous file.
 
 use std::collections::HashMap;
@@ -47,6 +48,9 @@ pub struct Header {
     /// The monitored loss at that step.
     #[serde(default)]
     pub loss: Option<f64>,
+    /// FNV-1a 64 of the tensors' bytes in parameter order, hex: a flipped weight is found on
+    /// load instead of silently changing the physics.
+    pub digest: String,
 }
 
 impl Header {
@@ -101,6 +105,12 @@ pub fn to_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
     model: &M,
     progress: Option<Progress>,
 ) -> Result<Vec<u8>, TensorError> {
+    let host: Vec<(String, Vec<usize>, Vec<u8>)> = model
+        .parameters()
+        .into_iter()
+        .map(|(name, p)| (name, p.dims(), to_bytes(&p.to_vec())))
+        .collect();
+    let digest = digest_of(host.iter().map(|(_, _, bytes)| bytes.as_slice()));
     let header = Header {
         format: FORMAT.into(),
         version: VERSION,
@@ -110,12 +120,8 @@ pub fn to_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
             .map_err(|e| TensorError::InvalidConfig(format!("config does not serialise: {e}")))?,
         step: progress.map(|p| p.step),
         loss: progress.map(|p| p.loss).filter(|l| l.is_finite()),
+        digest,
     };
-    let host: Vec<(String, Vec<usize>, Vec<u8>)> = model
-        .parameters()
-        .into_iter()
-        .map(|(name, p)| (name, p.dims(), to_bytes(&p.to_vec())))
-        .collect();
     let views = host
         .iter()
         .map(|(name, shape, data)| TensorView::new(st_dtype::<E>(), shape.clone(), data).map(|v| (name.clone(), v)))
@@ -138,6 +144,12 @@ pub fn save<E: Real, D: Device<E>, M: Configured<E, D>>(
         path: path.to_owned(),
         source,
     })
+}
+
+/// FNV-1a 64 of the concatenated tensor bytes, as 16 hex digits.
+fn digest_of<'a>(tensors: impl Iterator<Item = &'a [u8]>) -> String {
+    let bytes: Vec<u8> = tensors.flat_map(|b| b.iter().copied()).collect();
+    format!("{:016x}", liouville_base::digest::fnv1a64(&bytes))
 }
 
 fn mismatch(path: &Path, field: &str, expected: impl ToString, found: impl ToString) -> TensorError {
@@ -212,7 +224,7 @@ pub fn from_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
         path: path.to_owned(),
         message: format!("its {} config does not build: {e}", header.kind),
     })?;
-    fill(&mut model, bytes, path)?;
+    fill(&mut model, bytes, &header.digest, path)?;
     Ok((model, header))
 }
 
@@ -234,13 +246,18 @@ pub fn load_into<E: Real, D: Device<E>, M: Configured<E, D>>(
     if let Some((field, expected, found)) = first_difference("config", &ours, &header.config) {
         return Err(mismatch(path, &field, expected, found));
     }
-    fill(model, &bytes, path)?;
+    fill(model, &bytes, &header.digest, path)?;
     Ok(header)
 }
 
 /// Copies the checkpoint's tensors into `model`, checking names, shapes, dtype and finiteness;
 /// on error `model` is unchanged.
-fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path: &Path) -> Result<(), TensorError> {
+fn fill<E: Real, D: Device<E>>(
+    model: &mut impl Module<E, D>,
+    bytes: &[u8],
+    digest: &str,
+    path: &Path,
+) -> Result<(), TensorError> {
     let bad = |message: String| TensorError::Checkpoint {
         path: path.to_owned(),
         message,
@@ -251,6 +268,7 @@ fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path
         return Err(mismatch(path, "number of tensors", params.len(), st.names().len()));
     }
     let mut values = Vec::with_capacity(params.len());
+    let mut raw: Vec<&[u8]> = Vec::with_capacity(params.len());
     for (name, p) in &params {
         let t = st.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
         if t.dtype() != st_dtype::<E>() {
@@ -269,11 +287,18 @@ fn fill<E: Real, D: Device<E>>(model: &mut impl Module<E, D>, bytes: &[u8], path
                 format!("{:?}", t.shape()),
             ));
         }
+        raw.push(t.data());
         let v: Vec<E> = from_bytes(t.data());
         if v.iter().any(|x| !x.is_finite()) {
             return Err(bad(format!("{name} holds non-finite values")));
         }
         values.push(v);
+    }
+    let found = digest_of(raw.into_iter());
+    if found != digest {
+        return Err(bad(format!(
+            "the tensors' digest is {found}, the header says {digest}: the weights are corrupt"
+        )));
     }
     drop(params);
     for (p, v) in model.parameters_mut().into_iter().zip(values) {

@@ -158,6 +158,14 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
             bytes,
             "save -> load -> save changed the bytes"
         );
+        // One flipped bit in a weight is caught by the digest, not loaded.
+        let mut flipped = bytes.clone();
+        let at = flipped.len() - 8; // the lowest mantissa byte of the last f64
+        flipped[at] ^= 1;
+        match checkpoint::from_safetensors::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &flipped, &path) {
+            Err(TensorError::Checkpoint { message, .. }) => assert!(message.contains("digest"), "{message}"),
+            other => panic!("a flipped weight loaded: {other:?}"),
+        }
         // Truncations are errors, never panics.
         for len in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
             assert!(

@@ -48,15 +48,8 @@ pub struct Header {
     pub checksum: u64,
 }
 
-/// FNV-1a, 64 bit.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+/// FNV-1a, 64 bit (the workspace's one checksum, `liouville_base::digest`).
+pub use liouville_base::digest::fnv1a64;
 
 /// Header followed by payload.
 pub fn assemble(kind: Kind, shape: [u64; 3], payload: &[u8]) -> Vec<u8> {
