@@ -126,9 +126,16 @@ fn mismatched_checkpoints_are_typed_errors_naming_what_differs() {
     let mut header = checkpoint::read_header(&hnn_path).unwrap();
     header.kind = "baseline".into();
     let relabelled = dir.path().join("relabelled.safetensors");
-    std::fs::write(&relabelled, rewrite_header(&bytes, &serde_json::to_string(&header).unwrap())).unwrap();
+    std::fs::write(
+        &relabelled,
+        rewrite_header(&bytes, &serde_json::to_string(&header).unwrap()),
+    )
+    .unwrap();
     let (field, expected, found) = mismatch(load_error(&relabelled));
-    assert_eq!((field.as_str(), expected.as_str(), found.as_str()), ("layers.2.weight", "[8, 2]", "[8, 1]"));
+    assert_eq!(
+        (field.as_str(), expected.as_str(), found.as_str()),
+        ("layers.2.weight", "[8, 2]", "[8, 1]")
+    );
     // Another dtype: a SympNet map is f64, the catalog's models f32; and its kind is no
     // vector-field model.
     let map = dir.path().join("map.safetensors");

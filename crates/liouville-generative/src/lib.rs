@@ -1,5 +1,16 @@
 //! # liouville-generative
 //!
-//! Generative models: normalizing flows, Boltzmann generators, VAEs, GANs and restricted
-//! Boltzmann machines, built on `liouville-tensor`. Its contents arrive with a later issue;
-//! until then the crate is deliberately empty.
+//! Generative models built on `liouville-tensor`. So far the first normalizing flow:
+//!
+//! - [`coupling`]: affine coupling layers (RealNVP) with soft-clamped log-scales, tensor
+//!   `Bijection`s with closed-form inverses and log-determinants;
+//! - [`flow`]: the RealNVP flow (log p(x), sampling, maximum-likelihood loss on target-less rows,
+//!   typed config and checkpoints);
+//! - [`datasets`]: seeded toy densities (two moons).
+//!
+//! Splines, MAF, ActNorm, Glow's 1×1 maps, conditional flows, Boltzmann generators, VAEs, GANs and
+//! RBMs come with the generative issues.
+
+pub mod coupling;
+pub mod datasets;
+pub mod flow;
