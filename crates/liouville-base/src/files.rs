@@ -63,6 +63,13 @@ pub fn write_atomic_with<E>(
         .tempfile_in(dir)
         .map_err(AtomicWriteError::Io)?;
     write(tmp.path()).map_err(AtomicWriteError::Write)?;
+    // tempfile creates its files private (0600); the result should read like any other file the
+    // user writes: the replaced file's permissions, else rw-r--r--.
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => default_permissions(tmp.path()).map_err(AtomicWriteError::Io)?,
+    };
+    std::fs::set_permissions(tmp.path(), permissions).map_err(AtomicWriteError::Io)?;
     std::fs::OpenOptions::new()
         .write(true)
         .open(tmp.path())
@@ -70,6 +77,17 @@ pub fn write_atomic_with<E>(
         .map_err(AtomicWriteError::Io)?;
     tmp.persist(path).map_err(|e| AtomicWriteError::Io(e.error))?;
     Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions(_: &Path) -> std::io::Result<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions(tmp: &Path) -> std::io::Result<std::fs::Permissions> {
+    Ok(std::fs::metadata(tmp)?.permissions())
 }
 
 #[cfg(test)]
@@ -93,6 +111,19 @@ mod tests {
         write_atomic(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
         assert!(leftovers(path.parent().unwrap()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_world_readable_and_replaced_ones_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.bin");
+        write_atomic(&path, b"x").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&path, b"y").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
