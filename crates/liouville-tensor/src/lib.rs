@@ -4,10 +4,17 @@
 //! Lagrangian networks and gradient penalties need input derivatives *inside* the loss; here
 //! they are explicit, traced forward/VJP/JVP passes built from ordinary dfdx ops ([`mlp`]), so
 //! dfdx's reverse mode gives the parameter gradients. Every such derivative is checked against
-//! finite differences in f64 (`tests/finite_differences.rs`).
+//! finite differences in f64 (`tests/finite_differences.rs`, through [`testing`]).
 //!
-//! Devices: dfdx's CPU backend by default, its CUDA backend with the `cuda` feature — every model is generic
-//! over dtype and device, and nothing outside [`device`] names either.
+//! It is also the training substrate every model of the workspace stands on: [`train::Data`]
+//! (supervised rows, target-less rows, trajectory windows, graph sets), losses over any batch
+//! type, [`train::Trainer`] (one optimiser's step, alternated between models or fed an external
+//! gradient), the [`train::train`] loop, typed configs ([`Configured`]) and checkpoints that load
+//! in one call ([`checkpoint`]), the [`Bijection`] trait of flows and SympNets, LayerNorm, a GRU
+//! cell and device-generic segment reductions.
+//!
+//! Devices: dfdx's CPU backend by default, its CUDA backend with the `cuda` feature — every model
+//! is generic over dtype and device, and nothing outside [`device`] names either.
 
 mod activation;
 pub mod batch;
