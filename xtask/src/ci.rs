@@ -113,7 +113,7 @@ pub fn run(args: &CiArgs) -> Result<(), StepFailed> {
         println!("==> skipping the lapack feature: no libopenblas found (apt-get install libopenblas-dev)");
     }
     // dfdx's ci-check type-checks the CUDA code paths without a CUDA toolkit (it cannot link):
-    // with the test targets, every model is instantiated for `Cuda` (dynamics'
+    // with the test targets, every model is instantiated for the GPU device (dynamics'
     // tests/cuda_models.rs, tensor's tests/cuda.rs).
     step(
         "cuda check",

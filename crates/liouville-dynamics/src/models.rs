@@ -1,6 +1,6 @@
 //! The models. Each maps a batch of states `[rows, dim]` to time derivatives, trains on
 //! (state, derivative) pairs, and checkpoints as safetensors with its typed config. Every model
-//! is generic over dtype and device (`Hnn<f64, Cuda>`); the defaults, f32 on the
+//! is generic over dtype and device (`Hnn<f64, D>` on a GPU too); the defaults, f32 on the
 //! [`HostDevice`] (where rollouts run), are what the CLI and reproductions use.
 
 use std::path::Path;
