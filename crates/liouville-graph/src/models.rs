@@ -55,6 +55,21 @@ pub struct EncodeProcessDecode<E: Real, D: Device<E>> {
     decoder: Mlp<E, D>,
 }
 
+/// A typed error unless the batch's node and edge features have the model's widths.
+fn check_widths<E: Real, D: Device<E>>(
+    g: &DeviceGraphs<E, D>,
+    node_in: usize,
+    edge_in: usize,
+) -> Result<(), TensorError> {
+    let (n, e) = (g.nodes.shape().1, g.edges.shape().1);
+    if n != node_in || e != edge_in {
+        return Err(TensorError::ShapeMismatch(format!(
+            "node and edge widths {n} and {e}, the model takes {node_in} and {edge_in}"
+        )));
+    }
+    Ok(())
+}
+
 /// A graph network whose output is one row per node.
 pub trait NodeModel<E: Real, D: Device<E>>: Module<E, D> {
     /// The node outputs `[nodes, out]` for a batch, recorded on `tp`.
@@ -72,15 +87,7 @@ impl<E: Real, D: Device<E>> NodeModel<E, D> for EncodeProcessDecode<E, D> {
         g: &DeviceGraphs<E, D>,
     ) -> Result<Matrix<E, D>, TensorError> {
         let c = &self.config;
-        if g.nodes.shape().1 != c.node_in || g.edges.shape().1 != c.edge_in {
-            return Err(TensorError::ShapeMismatch(format!(
-                "node and edge widths {} and {}, the model takes {} and {}",
-                g.nodes.shape().1,
-                g.edges.shape().1,
-                c.node_in,
-                c.edge_in
-            )));
-        }
+        check_widths(g, c.node_in, c.edge_in)?;
         let nodes = tp.try_step(|t| self.node_encoder.forward(&g.nodes, t))?;
         let edges = if g.edges.shape().0 == 0 {
             g.edges.device().zeros_like(&(0, c.latent))
@@ -257,15 +264,7 @@ impl<E: Real, D: Device<E>> NodeModel<E, D> for Mpnn<E, D> {
         g: &DeviceGraphs<E, D>,
     ) -> Result<Matrix<E, D>, TensorError> {
         let c = &self.config;
-        if g.nodes.shape().1 != c.node_in || g.edges.shape().1 != c.edge_in {
-            return Err(TensorError::ShapeMismatch(format!(
-                "node and edge widths {} and {}, the model takes {} and {}",
-                g.nodes.shape().1,
-                g.edges.shape().1,
-                c.node_in,
-                c.edge_in
-            )));
-        }
+        check_widths(g, c.node_in, c.edge_in)?;
         let n = g.nodes.shape().0;
         let mut h = tp.try_step(|t| self.embed.forward(&g.nodes, t))?;
         for _ in 0..c.rounds {

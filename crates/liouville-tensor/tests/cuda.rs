@@ -71,41 +71,34 @@ fn hnn_loss_and_gradients_agree_between_cpu_and_cuda() {
     }
 }
 
+/// Σ w ⊙ reduction(x) for reduction `op` (sum, mean, max) on `dev`, and its gradient in x.
+fn reduce<D: Device<f64>>(dev: &D, op: usize, ids: &[usize], values: &[f64], weights: &[f64]) -> (f64, Vec<f64>) {
+    use liouville_tensor::segment::{segment_max, segment_mean, segment_sum};
+    let x = dev.tensor_from_vec(values.to_vec(), (9, 3));
+    let xt = x.leaky_trace();
+    let out = match op {
+        0 => segment_sum(xt, ids, 5),
+        1 => segment_mean(xt, ids, 5),
+        _ => segment_max(xt, ids, 5),
+    }
+    .unwrap();
+    let l = (out * dev.tensor_from_vec(weights.to_vec(), (5, 3))).sum::<(), _>();
+    let v = l.as_vec()[0];
+    (v, l.backward().get(&x).as_vec())
+}
+
 /// Segment sum, mean and max (and their gradients) agree between the CPU and the GPU.
 #[test]
 fn segment_reductions_agree_between_cpu_and_cuda() {
-    use liouville_tensor::segment::{segment_max, segment_mean, segment_sum};
     let (cpu, gpu) = (Cpu::default(), Cuda::default());
     let ids = [0, 2, 2, 4, 0, 2, 4, 4, 4];
     let values: Vec<f64> = (0..27).map(|i| ((i * 7919) % 97) as f64 / 13.0 - 3.0).collect();
     let weights: Vec<f64> = (0..15).map(|i| (i as f64 * 0.37).cos()).collect();
     for op in 0..3 {
-        let run_cpu = {
-            let x = cpu.tensor_from_vec(values.clone(), (9, 3));
-            let xt = x.leaky_trace();
-            let out = match op {
-                0 => segment_sum(xt, &ids, 5),
-                1 => segment_mean(xt, &ids, 5),
-                _ => segment_max(xt, &ids, 5),
-            }
-            .unwrap();
-            let l = (out * cpu.tensor_from_vec(weights.clone(), (5, 3))).sum::<(), _>();
-            let v = l.as_vec()[0];
-            (v, l.backward().get(&x).as_vec())
-        };
-        let run_gpu = {
-            let x = gpu.tensor_from_vec(values.clone(), (9, 3));
-            let xt = x.leaky_trace();
-            let out = match op {
-                0 => segment_sum(xt, &ids, 5),
-                1 => segment_mean(xt, &ids, 5),
-                _ => segment_max(xt, &ids, 5),
-            }
-            .unwrap();
-            let l = (out * gpu.tensor_from_vec(weights.clone(), (5, 3))).sum::<(), _>();
-            let v = l.as_vec()[0];
-            (v, l.backward().get(&x).as_vec())
-        };
+        let (run_cpu, run_gpu) = (
+            reduce(&cpu, op, &ids, &values, &weights),
+            reduce(&gpu, op, &ids, &values, &weights),
+        );
         assert!(
             (run_cpu.0 - run_gpu.0).abs() < 1e-12,
             "op {op}: {} vs {}",
