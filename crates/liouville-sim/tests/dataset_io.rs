@@ -142,30 +142,39 @@ fn random_truncated_and_flipped_bytes_never_panic_the_loader() {
             "truncated to {len} bytes was accepted"
         );
     }
-    let mut r = runner(256);
-    r.run(&prop::collection::vec(any::<u8>(), 0..512), |random| {
-        prop_assert!(Dataset::from_bytes(&random).is_err());
-        // A valid header and checksum around random bytes reaches the codec and shape checks.
-        let framed = liouville_sim::dataset::container::assemble(
-            liouville_sim::dataset::container::Kind::Trajectories,
-            [1, 1, 1],
-            &random,
-        );
-        prop_assert!(Dataset::from_bytes(&framed).is_err());
-        let mut prefixed = bytes[..64].to_vec();
-        prefixed.extend_from_slice(&random);
-        prop_assert!(Dataset::from_bytes(&prefixed).is_err());
-        Ok(())
-    })
-    .unwrap();
-    r.run(&(0..bytes.len(), 0u8..8), |(at, bit)| {
-        let mut flipped = bytes.clone();
-        flipped[at] ^= 1 << bit;
-        // A flipped bit is caught by the magic, version, shape, length or checksum checks.
-        prop_assert!(Dataset::from_bytes(&flipped).is_err());
-        Ok(())
-    })
-    .unwrap();
+    // Each property gets its own runner (a reused one keeps its success count and runs no cases
+    // the second time), and counts the cases it ran.
+    let ran = std::cell::Cell::new(0usize);
+    runner(256)
+        .run(&prop::collection::vec(any::<u8>(), 0..512), |random| {
+            ran.set(ran.get() + 1);
+            prop_assert!(Dataset::from_bytes(&random).is_err());
+            // A valid header and checksum around random bytes reaches the codec and shape checks.
+            let framed = liouville_sim::dataset::container::assemble(
+                liouville_sim::dataset::container::Kind::Trajectories,
+                [1, 1, 1],
+                &random,
+            );
+            prop_assert!(Dataset::from_bytes(&framed).is_err());
+            let mut prefixed = bytes[..64].to_vec();
+            prefixed.extend_from_slice(&random);
+            prop_assert!(Dataset::from_bytes(&prefixed).is_err());
+            Ok(())
+        })
+        .unwrap();
+    assert!(ran.get() >= 256, "the random-bytes property ran {} cases", ran.get());
+    ran.set(0);
+    runner(256)
+        .run(&(0..bytes.len(), 0u8..8), |(at, bit)| {
+            ran.set(ran.get() + 1);
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1 << bit;
+            // A flipped bit is caught by the magic, version, shape, length or checksum checks.
+            prop_assert!(Dataset::from_bytes(&flipped).is_err());
+            Ok(())
+        })
+        .unwrap();
+    assert!(ran.get() >= 256, "the bit-flip property ran {} cases", ran.get());
     // Other kinds and versions are typed errors.
     let mut wrong_version = bytes.clone();
     wrong_version[8] = 9;

@@ -6,7 +6,7 @@
 //! | 8 | 4 | format version (u32 LE) |
 //! | 12 | 4 | kind: 1 trajectories, 2 Ising configurations |
 //! | 16 | 4 | dtype of the state arrays: 1 = f64 |
-//! | 20 | 4 | reserved, 0 |
+//! | 20 | 4 | reserved, 0 (checked on load: it is outside the checksum) |
 //! | 24 | 24 | shape (3 × u64 LE): trajectories/temperatures, time points/samples, state dimension/sites |
 //! | 48 | 8 | payload length (u64 LE) |
 //! | 56 | 8 | FNV-1a 64 checksum of the payload |
@@ -106,6 +106,13 @@ pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> 
     let dtype = u32_at(bytes, 16);
     if dtype != 1 {
         return Err(SimError::Format(format!("unsupported dtype code {dtype}")));
+    }
+    // Written as zero and outside the payload checksum: anything else is a corrupt header.
+    let reserved = u32_at(bytes, 20);
+    if reserved != 0 {
+        return Err(SimError::Format(format!(
+            "reserved header bytes 20..24 hold {reserved:#x}, not 0: the file is corrupt"
+        )));
     }
     let shape = [u64_at(bytes, 24), u64_at(bytes, 32), u64_at(bytes, 40)];
     let payload_len = u64_at(bytes, 48);
