@@ -134,6 +134,15 @@ impl<D: Device<f64>> Loss<f64, D, SympNetModel<D>> for ModelLoss {
 }
 
 impl SympNetModel {
+    /// `architecture` with step `dt` on the host device, weights from stream `seed`.
+    fn on_host(architecture: SympNetArchitecture, dt: f64, seed: u64) -> Result<Self, DynamicsError> {
+        Ok(Self::from_config(
+            &SympNetConfig { architecture, dt },
+            &HostDevice::default(),
+            seed,
+        )?)
+    }
+
     /// An LA-SympNet flow map on the default device.
     pub fn la(
         dof: usize,
@@ -149,11 +158,7 @@ impl SympNetModel {
             sublayers,
             activation,
         });
-        Ok(Self::from_config(
-            &SympNetConfig { architecture, dt },
-            &HostDevice::default(),
-            seed,
-        )?)
+        Self::on_host(architecture, dt, seed)
     }
 
     /// A G-SympNet flow map on the default device.
@@ -171,11 +176,7 @@ impl SympNetModel {
             width,
             activation,
         });
-        Ok(Self::from_config(
-            &SympNetConfig { architecture, dt },
-            &HostDevice::default(),
-            seed,
-        )?)
+        Self::on_host(architecture, dt, seed)
     }
 
     /// Loads a checkpoint written by [`SympNetModel::save`].

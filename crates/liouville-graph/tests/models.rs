@@ -48,6 +48,24 @@ fn example(k: u64) -> (GraphBatch, Vec<f64>) {
     (GraphBatch::new(nodes, e, vec![], s, r, vec![n], vec![m], W).unwrap(), y)
 }
 
+/// The training recipe both node models use: 1,500 Adam steps of 16 graphs, cosine schedule,
+/// a fifth held out for validation.
+fn recipe() -> TrainConfig {
+    TrainConfig {
+        steps: 1500,
+        batch_size: 16,
+        learning_rate: 3e-3,
+        schedule: Schedule::Cosine {
+            warmup: 50,
+            total: 1500,
+            min_factor: 0.05,
+        },
+        validation_fraction: 0.2,
+        eval_every: 100,
+        ..TrainConfig::default()
+    }
+}
+
 fn config() -> EncodeProcessDecodeConfig {
     EncodeProcessDecodeConfig {
         node_in: 2,
@@ -69,18 +87,8 @@ fn encode_process_decode_learns_a_message_passing_target_and_its_best_checkpoint
     let dir = tempfile::tempdir().unwrap();
     let best = dir.path().join("best.safetensors");
     let cfg = TrainConfig {
-        steps: 1500,
-        batch_size: 16,
-        learning_rate: 3e-3,
-        schedule: Schedule::Cosine {
-            warmup: 50,
-            total: 1500,
-            min_factor: 0.05,
-        },
-        validation_fraction: 0.2,
-        eval_every: 100,
         checkpoint: Some(best.clone()),
-        ..TrainConfig::default()
+        ..recipe()
     };
     let report = train(&mut model, &set, &NodeRegression, &cfg).unwrap();
     let (first, last) = (report.validation_curve[0].1, report.best_loss);
@@ -167,19 +175,7 @@ fn the_mpnn_learns_the_same_target_and_its_gradients_match_finite_differences() 
     let set = GraphSet::new(graphs, targets, 1).unwrap();
     let dev = Dev::default();
     let mut model = Mpnn::<f32, Dev>::from_config(&mpnn_config(), &dev, 3).unwrap();
-    let cfg = TrainConfig {
-        steps: 1500,
-        batch_size: 16,
-        learning_rate: 3e-3,
-        schedule: Schedule::Cosine {
-            warmup: 50,
-            total: 1500,
-            min_factor: 0.05,
-        },
-        validation_fraction: 0.2,
-        eval_every: 100,
-        ..TrainConfig::default()
-    };
+    let cfg = recipe();
     let report = train(&mut model, &set, &NodeRegression, &cfg).unwrap();
     let (first, best) = (report.validation_curve[0].1, report.best_loss);
     eprintln!("MPNN validation MSE {first:e} -> {best:e}");
