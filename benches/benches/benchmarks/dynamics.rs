@@ -107,7 +107,6 @@ fn rollouts(c: &mut Criterion) {
                     20.0,
                     y0.view(),
                     Output::Times(&times),
-                    &mut [],
                 )
                 .unwrap()
         })

@@ -5,12 +5,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use liouville_benches::{NBody, pendulum_batch};
+use liouville_benches::{NBody, SMALL_SYSTEM_RUNS, lorenz_starts, pendulum_batch};
+use liouville_integrate::adaptive::Output;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, solve_to_end};
 use liouville_integrate::collocation::{Collocation, ImplicitMethod};
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::fixed::propagate;
-use liouville_integrate::reference::{Kepler, Pendulum};
+use liouville_integrate::reference::{Arenstorf, Kepler, Pendulum};
 use liouville_integrate::splitting::{Splitting, SymplecticMethod};
 use liouville_integrate::{HamiltonianField, SeparableHamiltonian, Stepper, VectorField};
 use ndarray::{Array2, s};
@@ -97,6 +98,73 @@ fn kepler_adaptive(c: &mut Criterion) {
                     y0.view(),
                 )
                 .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The diffrax comparison (benches/peers/diffrax_integrate.py): Kepler through the single-state
+/// API, the Arenstorf orbit at 1e-13, and an ensemble of 10,000 Lorenz-63 trajectories with
+/// per-member step control.
+fn small_systems(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cpu_kepler_100_periods_single_state");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
+    for (m, tol) in SMALL_SYSTEM_RUNS.kepler {
+        let solver = Adaptive::new(m).rtol(tol).atol(tol).build().unwrap();
+        g.bench_function(BenchmarkId::new(m.name(), format!("{tol:e}")), |b| {
+            b.iter(|| {
+                solver
+                    .solve_state(
+                        |t, y| KEPLER.rate(t, y),
+                        0.0,
+                        100.0 * KEPLER.period(),
+                        black_box(KEPLER.initial()),
+                        Output::Final,
+                    )
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("cpu_arenstorf_one_period");
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    for (m, tol) in SMALL_SYSTEM_RUNS.arenstorf {
+        let solver = Adaptive::new(m).rtol(tol).atol(tol).build().unwrap();
+        g.bench_function(BenchmarkId::new(m.name(), format!("{tol:e}")), |b| {
+            b.iter(|| {
+                solver
+                    .solve_state(
+                        |t, y| Arenstorf.rate(t, y),
+                        0.0,
+                        Arenstorf::PERIOD,
+                        black_box(Arenstorf.initial()),
+                        Output::Final,
+                    )
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("cpu_lorenz_ensemble_10000_t10_rtol_1e-8");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_millis(500));
+    let lorenz = liouville_sim::systems::lorenz::Lorenz63::classic();
+    let starts = lorenz_starts(10_000);
+    for m in [AdaptiveMethod::Dopri5, AdaptiveMethod::Dop853] {
+        let solver = Adaptive::new(m).rtol(1e-8).atol(1e-8).build().unwrap();
+        g.bench_function(BenchmarkId::from_parameter(m.name()), |b| {
+            b.iter(|| {
+                solver
+                    .solve_ensemble(|t, y| lorenz.rate(t, y), 0.0, 10.0, &starts, Output::Final)
+                    .unwrap()
             })
         });
     }
@@ -211,6 +279,7 @@ criterion_group!(
     benches,
     kepler_fixed,
     kepler_adaptive,
+    small_systems,
     pendulum_batch_bench,
     nbody_overhead
 );

@@ -43,14 +43,7 @@ fn an_hnn_rollout_conserves_its_learned_energy() {
         .unwrap();
     let times: Vec<f64> = (0..=20).map(|k| k as f64 * 0.5).collect();
     let sol = solver
-        .solve(
-            &LearnedField(&hnn),
-            0.0,
-            10.0,
-            y0.view(),
-            Output::Times(&times),
-            &mut [],
-        )
+        .solve(&LearnedField(&hnn), 0.0, 10.0, y0.view(), Output::Times(&times))
         .unwrap();
     let h0 = hnn.energy(y0.view()).unwrap();
     for state in sol.states.axis_iter(Axis(0)) {
@@ -95,7 +88,7 @@ fn on_mass_spring_data_the_hnn_conserves_energy_better_than_the_baseline() {
         .unwrap();
     let drift = |m: &(dyn DynamicsModel + Sync)| -> f64 {
         let sol = solver
-            .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
+            .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times))
             .unwrap();
         let e = |s: ndarray::ArrayView2<'_, f64>| {
             s.rows()
@@ -201,9 +194,7 @@ fn the_port_hamiltonian_network_recovers_damping_and_drive() {
         input: drive,
     };
     let t_end = *ds.times.last().unwrap();
-    let sol = solver
-        .solve(&field, 0.0, t_end, y0.view(), Output::Final, &mut [])
-        .unwrap();
+    let sol = solver.solve(&field, 0.0, t_end, y0.view(), Output::Final).unwrap();
     let last = ds.states.slice(ndarray::s![k, -1, ..]);
     let err = (&sol.states.slice(ndarray::s![-1, 0, ..]) - &last).mapv(f64::abs).sum();
     assert!(err < 0.1, "state error {err} at t = {t_end}");

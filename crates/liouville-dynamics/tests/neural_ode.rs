@@ -225,7 +225,6 @@ fn leapfrog_ode_gradients_match_finite_differences_and_it_learns_the_pendulum() 
                 1.0,
                 held_out.initial_conditions.view(),
                 liouville_integrate::adaptive::Output::Final,
-                &mut [],
             )
             .unwrap();
         (&sol.states.index_axis(ndarray::Axis(0), 1) - &end)

@@ -71,6 +71,14 @@ pub enum IntegrateError {
         /// Columns given.
         found: usize,
     },
+    /// One member of an ensemble failed.
+    #[error("ensemble member {index}: {source}")]
+    EnsembleMember {
+        /// Index of the member (its initial state) in the ensemble.
+        index: usize,
+        /// Why it failed.
+        source: Box<IntegrateError>,
+    },
     /// An invalid option that is not a tolerance or a step (for example a zero iteration cap).
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -100,6 +100,70 @@ pub struct FnField<F> {
     pub f: F,
 }
 
+impl<F> FnField<F>
+where
+    F: Fn(f64, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>) + Sync,
+{
+    /// A batched closure field; the closure's argument types are inferred, so
+    /// `FnField::new(2, |_t, y, mut dy| dy.assign(&y))` needs no annotations.
+    pub fn new(dim: usize, f: F) -> Self {
+        Self { dim, f }
+    }
+}
+
+/// A closure written for one trajectory, `f(t, y, dy)` on slices, applied to every row of a batch:
+/// the row loop is ours, not the user's.
+///
+/// ```
+/// use liouville_integrate::{RowField, adaptive::{Adaptive, AdaptiveMethod, Output}};
+/// let oscillator = RowField::new(2, |_t, y: &[f64], dy: &mut [f64]| {
+///     dy[0] = y[1];
+///     dy[1] = -y[0];
+/// });
+/// let solver = Adaptive::new(AdaptiveMethod::Dop853).build().unwrap();
+/// let y0 = ndarray::array![[1.0, 0.0], [0.0, 1.0]];
+/// let sol = solver.solve(&oscillator, 0.0, 1.0, y0.view(), Output::Final).unwrap();
+/// assert!((sol.last()[[1, 0]] - 1f64.sin()).abs() < 1e-6);
+/// ```
+#[derive(Clone, Copy)]
+pub struct RowField<F> {
+    dim: usize,
+    f: F,
+}
+
+impl<F> RowField<F>
+where
+    F: Fn(f64, &[f64], &mut [f64]) + Sync,
+{
+    /// A field of `dim` components from a per-trajectory closure.
+    pub fn new(dim: usize, f: F) -> Self {
+        Self { dim, f }
+    }
+}
+
+impl<F> VectorField for RowField<F>
+where
+    F: Fn(f64, &[f64], &mut [f64]) + Sync,
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+        let mut scratch: Option<(Vec<f64>, Vec<f64>)> = None;
+        for (y, mut dy) in y.outer_iter().zip(dy.outer_iter_mut()) {
+            // Rows of standard-layout batches are contiguous; copy only rows that are not.
+            if let (Some(y), Some(dy)) = (y.as_slice(), dy.as_slice_mut()) {
+                (self.f)(t, y, dy);
+                continue;
+            }
+            let (row_in, row_out) = scratch.get_or_insert_with(|| (vec![0.0; self.dim], vec![0.0; self.dim]));
+            row_in.iter_mut().zip(y.iter()).for_each(|(o, v)| *o = *v);
+            (self.f)(t, row_in, row_out);
+            dy.iter_mut().zip(row_out.iter()).for_each(|(o, v)| *o = *v);
+        }
+    }
+}
+
 impl<F> VectorField for FnField<F>
 where
     F: Fn(f64, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>) + Sync,

@@ -39,5 +39,5 @@ pub mod splitting;
 mod validate;
 
 pub use error::IntegrateError;
-pub use field::{FnField, Hamiltonian, HamiltonianField, SeparableHamiltonian, VectorField, energies};
+pub use field::{FnField, Hamiltonian, HamiltonianField, RowField, SeparableHamiltonian, VectorField, energies};
 pub use fixed::{FixedGrid, Solution, Stats, Stepper};

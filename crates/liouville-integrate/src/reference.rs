@@ -156,6 +156,64 @@ impl Kepler {
     }
 }
 
+impl Kepler {
+    /// The initial state as one `[q₁, q₂, p₁, p₂]` array, for the single-state API.
+    pub fn initial(&self) -> [f64; 4] {
+        let e = self.eccentricity;
+        [1.0 - e, 0.0, 0.0, ((1.0 + e) / (1.0 - e)).sqrt()]
+    }
+
+    /// Hamilton's equations on one state: (q̇, ṗ) = (p, -q/|q|³), with the same arithmetic as the
+    /// batched [`HamiltonianField`](crate::HamiltonianField), so both paths take identical steps.
+    #[inline]
+    pub fn rate(&self, _t: f64, y: &[f64; 4]) -> [f64; 4] {
+        let (x, v) = (y[0], y[1]);
+        let r2 = x * x + v * v;
+        let inv_r3 = 1.0 / (r2 * r2.sqrt());
+        [y[2], y[3], -(x * inv_r3), -(v * inv_r3)]
+    }
+}
+
+/// The Arenstorf orbit of the restricted three-body problem (Hairer–Nørsett–Wanner I, §II.0): a
+/// satellite of the Earth–Moon system with μ = 0.012277471 that returns to its initial state
+/// after one period T = 17.0652165601579625588917206249. State `[x, y, ẋ, ẏ]` in the rotating
+/// frame:
+///
+/// ẍ = x + 2ẏ - μ'(x + μ)/D₁ - μ(x - μ')/D₂,  ÿ = y - 2ẋ - μ'y/D₁ - μy/D₂,
+/// D₁ = ((x + μ)² + y²)^{3/2}, D₂ = ((x - μ')² + y²)^{3/2}, μ' = 1 - μ.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arenstorf;
+
+impl Arenstorf {
+    /// The Moon's mass fraction μ.
+    pub const MU: f64 = 0.012277471;
+    /// The period of the orbit.
+    pub const PERIOD: f64 = 17.065_216_560_157_964;
+
+    /// The initial state (x, y, ẋ, ẏ) = (0.994, 0, 0, -2.00158510637908252240537862224).
+    pub fn initial(&self) -> [f64; 4] {
+        [0.994, 0.0, 0.0, -2.001_585_106_379_082_4]
+    }
+
+    /// The equations of motion on one state.
+    #[inline]
+    pub fn rate(&self, _t: f64, y: &[f64; 4]) -> [f64; 4] {
+        let mu = Self::MU;
+        let mu1 = 1.0 - mu;
+        let (x, v, dx, dv) = (y[0], y[1], y[2], y[3]);
+        let a = (x + mu) * (x + mu) + v * v;
+        let b = (x - mu1) * (x - mu1) + v * v;
+        let d1 = a * a.sqrt();
+        let d2 = b * b.sqrt();
+        [
+            dx,
+            dv,
+            x + 2.0 * dv - mu1 * (x + mu) / d1 - mu * (x - mu1) / d2,
+            v - 2.0 * dx - mu1 * v / d1 - mu * v / d2,
+        ]
+    }
+}
+
 /// Angular momentum q₁p₂ - q₂p₁ of every row of a batch of planar `[q₁, q₂, p₁, p₂]` states.
 pub fn angular_momentum(y: ArrayView2<'_, f64>) -> ndarray::Array1<f64> {
     y.rows().into_iter().map(|r| r[0] * r[3] - r[1] * r[2]).collect()

@@ -353,7 +353,6 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
             args.t_end,
             y0.view(),
             Output::Times(&times),
-            &mut [],
         )
         .map_err(|e| e.to_string())?;
     let mut csv = format!("t,trajectory,{}\n", labels.join(","));

@@ -115,7 +115,7 @@ pub fn run(cfg: &Demo, out: &Path) -> Result<DemoReport, String> {
             .atol(tol)
             .build()
             .map_err(|e| err(&e))?
-            .solve(field, 0.0, cfg.t_end, y0.view(), Output::Times(&times), &mut [])
+            .solve(field, 0.0, cfg.t_end, y0.view(), Output::Times(&times))
             .map_err(|e| err(&e))
     };
     let pendulum = Pendulum::hnn_paper();

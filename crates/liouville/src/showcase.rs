@@ -134,14 +134,7 @@ pub fn run_method(cfg: &KeplerShowcase, method: Method) -> Result<MethodReport, 
                 .collect();
             let mut ts = ts;
             ts.dedup();
-            let sol = solver.solve(
-                &HamiltonianField(kepler),
-                0.0,
-                t_end,
-                y0.view(),
-                Output::Times(&ts),
-                &mut [],
-            )?;
+            let sol = solver.solve(&HamiltonianField(kepler), 0.0, t_end, y0.view(), Output::Times(&ts))?;
             (sol.times, sol.states, sol.stats.evaluations)
         }
     };

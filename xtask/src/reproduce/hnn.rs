@@ -129,12 +129,11 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
             20.0,
             y0.view(),
             Output::Times(&times),
-            &mut [],
         )
         .map_err(|e| e.to_string())?;
     let rollout = |m: &(dyn DynamicsModel + Sync)| {
         learned_solver
-            .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times), &mut [])
+            .solve(&LearnedField(m), 0.0, 20.0, y0.view(), Output::Times(&times))
             .map_err(|e| e.to_string())
     };
     let (rb, rh) = (rollout(&base)?, rollout(&hnn)?);

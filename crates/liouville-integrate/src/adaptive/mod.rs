@@ -8,12 +8,20 @@
 //! The controller's powers come from the pure-Rust `libm`, not the platform's, so the same
 //! problem takes the same steps on every operating system (datasets depend on it).
 
+mod controller;
+mod dense;
+mod engine;
+mod ensemble;
 mod events;
+mod state;
+mod steps;
+mod storage;
 mod tableau;
 
-use ndarray::{Array2, Array3, ArrayView2};
+use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 
-pub use events::{Crossing, Event, EventHit};
+pub use events::{BatchEventFn, Crossing, Event, EventHit, StateEvent, StateEventFn};
+pub use state::StateSolution;
 
 use crate::fixed::Stats;
 use crate::validate::{check_finite, check_state_shape};
@@ -178,7 +186,7 @@ pub enum Output<'a> {
     Final,
 }
 
-/// The result of an adaptive solve.
+/// The result of a batched adaptive solve.
 #[derive(Debug, Clone)]
 pub struct AdaptiveSolution {
     /// Recorded times.
@@ -193,49 +201,22 @@ pub struct AdaptiveSolution {
     pub stats: Stats,
 }
 
+impl AdaptiveSolution {
+    /// The last recorded state `[trajectory, component]` (the final one for `Steps` and `Final`).
+    pub fn last(&self) -> ndarray::ArrayView2<'_, f64> {
+        self.states.index_axis(Axis(0), self.times.len() - 1)
+    }
+    /// The last recorded time.
+    pub fn last_time(&self) -> f64 {
+        self.times[self.times.len() - 1]
+    }
+}
+
 /// A validated adaptive solver (see [`Adaptive::new`]).
 #[derive(Debug, Clone)]
 pub struct Adaptive {
     options: AdaptiveBuilder,
     alpha: f64,
-}
-
-/// Interpolant of one accepted step.
-struct DenseStep {
-    t_old: f64,
-    h: f64,
-    y_old: Vec<f64>,
-    coeffs: Vec<Vec<f64>>,
-    method: AdaptiveMethod,
-}
-
-impl DenseStep {
-    fn eval(&self, t: f64, out: &mut [f64]) {
-        let x = (t - self.t_old) / self.h;
-        match self.method {
-            AdaptiveMethod::Dopri5 => {
-                // y + h Σᵣ Qᵣ x^{r+1}, by Horner.
-                for (i, o) in out.iter_mut().enumerate() {
-                    let mut acc = 0.0;
-                    for q in self.coeffs.iter().rev() {
-                        acc = (acc + q[i]) * x;
-                    }
-                    *o = self.y_old[i] + self.h * acc;
-                }
-            }
-            AdaptiveMethod::Dop853 => {
-                // F₀ + (1-x)(F₁ + x(F₂ + (1-x)(F₃ + …))) multiplied by x, Hairer's CONTD8 form.
-                for (i, o) in out.iter_mut().enumerate() {
-                    let mut acc = 0.0;
-                    for (k, f) in self.coeffs.iter().rev().enumerate() {
-                        acc += f[i];
-                        acc *= if k % 2 == 0 { x } else { 1.0 - x };
-                    }
-                    *o = self.y_old[i] + acc;
-                }
-            }
-        }
-    }
 }
 
 impl Adaptive {
@@ -272,8 +253,24 @@ impl Adaptive {
         self.options.method
     }
 
-    /// Integrates dy/dt = f(t, y) from `t0` to `t_end` (either direction) starting at `y0`.
+    /// Integrates dy/dt = f(t, y) from `t0` to `t_end` (either direction) starting at the batch
+    /// `y0` (one trajectory per row, all sharing the steps).
     pub fn solve<F: VectorField + ?Sized>(
+        &self,
+        field: &F,
+        t0: f64,
+        t_end: f64,
+        y0: ArrayView2<'_, f64>,
+        output: Output<'_>,
+    ) -> Result<AdaptiveSolution, IntegrateError> {
+        self.solve_with_events(field, t0, t_end, y0, output, &mut [])
+    }
+
+    /// [`Adaptive::solve`] with event functions, located on the dense output.
+    ///
+    /// A one-row batch of at most 8 components is stepped in stack arrays (the small-system fast
+    /// path); it takes bit-identical steps to the general path (`tests/small_systems.rs`).
+    pub fn solve_with_events<F: VectorField + ?Sized>(
         &self,
         field: &F,
         t0: f64,
@@ -282,368 +279,77 @@ impl Adaptive {
         output: Output<'_>,
         events: &mut [Event<'_>],
     ) -> Result<AdaptiveSolution, IntegrateError> {
-        let o = &self.options;
-        let method = o.method;
         check_state_shape(field.dim(), y0)?;
-        if !(t0.is_finite() && t_end.is_finite()) || t0 == t_end {
-            return Err(IntegrateError::WrongDirection { t0, t_end });
-        }
         check_finite(t0, y0)?;
-        let dir = (t_end - t0).signum();
-        if let Output::Times(ts) = output {
-            let inside = ts
-                .iter()
-                .all(|&t| t.is_finite() && dir * (t - t0) >= 0.0 && dir * (t_end - t) >= 0.0);
-            let monotone = ts.windows(2).all(|w| dir * (w[1] - w[0]) >= 0.0);
-            if !inside || !monotone {
-                return Err(IntegrateError::InvalidOption(
-                    "output times must lie in [t0, t_end] and be monotone in the direction of integration".into(),
-                ));
-            }
+        macro_rules! on_the_stack {
+            ($($n:literal)*) => {
+                match y0.ncols() {
+                    $($n if y0.nrows() == 1 => return self.solve_row::<$n, F>(field, t0, t_end, y0, output, events),)*
+                    _ => {}
+                }
+            };
         }
+        on_the_stack!(1 2 3 4 5 6 7 8);
         let shape = y0.dim();
-        let n = shape.0 * shape.1;
-        // Buffers are owned arrays in standard layout: cheap to view for the field, and flat
-        // slices for the stage arithmetic.
-        let eval = |t: f64, y: &Array2<f64>, dy: &mut Array2<f64>| field.eval(t, y.view(), dy.view_mut());
-
-        let mut stats = Stats::default();
-        let mut y = Array2::from_shape_vec(shape, y0.iter().copied().collect()).expect("shape of y0");
-        let mut y_new = Array2::zeros(shape);
-        let mut stage = Array2::zeros(shape);
-        let mut k = vec![Array2::zeros(shape); method.all_stages()];
-        let mut t = t0;
-        eval(t, &y, &mut k[0]);
-        stats.evaluations += 1;
-
-        let mut h_abs = match o.first_step {
-            Some(h) => h.min((t_end - t0).abs()),
-            None => {
-                stats.evaluations += 1;
-                initial_step(&eval, t0, &y, &k[0], t_end, method.error_order(), o)
-            }
-        };
-
-        let mut recorder = Recorder::new(output, shape);
-        recorder.start(t0, flat(&y));
-        let mut g_old: Vec<f64> = events.iter_mut().map(|e| e.value(t0, y.view())).collect();
-        let mut hits = Vec::new();
-        let mut terminated = false;
-        let mut err_prev: f64 = 1e-4;
-        let exponent = -1.0 / (method.error_order() as f64 + 1.0);
-        let (min_factor, max_factor) = (o.min_factor, o.max_factor);
-        let needs_dense = !events.is_empty() || matches!(output, Output::Times(_));
-
-        while dir * (t_end - t) > 0.0 {
-            if stats.steps >= o.max_steps {
-                return Err(IntegrateError::TooManySteps {
-                    t,
-                    max_steps: o.max_steps,
-                });
-            }
-            let min_step = o.min_step.max(10.0 * f64::EPSILON * t.abs());
-            h_abs = h_abs.min(o.max_step);
-            let mut rejected_here = false;
-            let (h, t_new, factor) = loop {
-                if h_abs < min_step {
-                    return Err(IntegrateError::StepSizeUnderflow { t, h: h_abs, min_step });
-                }
-                let mut t_new = t + dir * h_abs;
-                if dir * (t_new - t_end) > 0.0 {
-                    t_new = t_end;
-                }
-                let h = t_new - t;
-                h_abs = h.abs();
-                let err = match method {
-                    AdaptiveMethod::Dopri5 => {
-                        use tableau::dopri5::*;
-                        for s in 1..6 {
-                            combine(&mut stage, &y, h, A[s], &k);
-                            eval(t + C[s] * h, &stage, &mut k[s]);
-                        }
-                        combine_dense(&mut y_new, &y, h, &B, &k);
-                        eval(t_new, &y_new, &mut k[6]);
-                        stats.evaluations += 6;
-                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
-                        let (yf, ynf) = (flat(&y), flat(&y_new));
-                        let mut sum = 0.0;
-                        for i in 0..n {
-                            let e: f64 = (0..7).map(|s| E[s] * ks[s][i]).sum::<f64>() * h;
-                            let scale = o.atol + o.rtol * yf[i].abs().max(ynf[i].abs());
-                            sum += (e / scale).powi(2);
-                        }
-                        (sum / n as f64).sqrt()
-                    }
-                    AdaptiveMethod::Dop853 => {
-                        use tableau::dop853::*;
-                        for s in 1..12 {
-                            combine(&mut stage, &y, h, A[s], &k);
-                            eval(t + C[s] * h, &stage, &mut k[s]);
-                        }
-                        combine(&mut y_new, &y, h, B, &k);
-                        eval(t_new, &y_new, &mut k[12]);
-                        stats.evaluations += 12;
-                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
-                        let (yf, ynf) = (flat(&y), flat(&y_new));
-                        let (mut e5, mut e3) = (0.0, 0.0);
-                        for i in 0..n {
-                            let scale = o.atol + o.rtol * yf[i].abs().max(ynf[i].abs());
-                            let d5: f64 = E5.iter().map(|&(s, e)| e * ks[s][i]).sum();
-                            let d3: f64 = E3.iter().map(|&(s, e)| e * ks[s][i]).sum();
-                            e5 += (d5 / scale).powi(2);
-                            e3 += (d3 / scale).powi(2);
-                        }
-                        if e5 == 0.0 && e3 == 0.0 {
-                            0.0
-                        } else {
-                            h_abs * e5 / ((e5 + 0.01 * e3) * n as f64).sqrt()
-                        }
-                    }
-                };
-                if err.is_nan() {
-                    return Err(IntegrateError::NonFiniteState { t: t_new });
-                }
-                if err < 1.0 {
-                    let mut factor = if err == 0.0 {
-                        max_factor
-                    } else {
-                        (o.safety * libm::pow(err, -self.alpha) * libm::pow(err_prev, o.beta)).min(max_factor)
-                    };
-                    if rejected_here {
-                        factor = factor.min(1.0);
-                    }
-                    err_prev = err.max(1e-4);
-                    break (h, t_new, factor.max(min_factor));
-                }
-                stats.rejected += 1;
-                rejected_here = true;
-                h_abs *= (o.safety * libm::pow(err, exponent)).max(min_factor);
-            };
-            stats.steps += 1;
-            if y_new.iter().any(|v| !v.is_finite()) {
-                return Err(IntegrateError::NonFiniteState { t: t_new });
-            }
-
-            let dense = needs_dense.then(|| {
-                let coeffs = match method {
-                    AdaptiveMethod::Dopri5 => (0..4)
-                        .map(|r| {
-                            let ks: Vec<&[f64]> = k.iter().map(flat).collect();
-                            (0..n)
-                                .map(|i| (0..7).map(|s| tableau::dopri5::P[s][r] * ks[s][i]).sum())
-                                .collect::<Vec<f64>>()
-                        })
-                        .collect(),
-                    AdaptiveMethod::Dop853 => {
-                        use tableau::dop853::*;
-                        for s in 13..16 {
-                            combine(&mut stage, &y, h, A[s], &k);
-                            eval(t + C[s] * h, &stage, &mut k[s]);
-                        }
-                        stats.evaluations += 3;
-                        let ks: Vec<&[f64]> = k.iter().map(flat).collect();
-                        let (yf, ynf) = (flat(&y), flat(&y_new));
-                        let mut f = vec![vec![0.0; n]; 7];
-                        for i in 0..n {
-                            let dy = ynf[i] - yf[i];
-                            f[0][i] = dy;
-                            f[1][i] = h * ks[0][i] - dy;
-                            f[2][i] = 2.0 * dy - h * (ks[12][i] + ks[0][i]);
-                            for r in 0..4 {
-                                f[3 + r][i] = h * D[r].iter().map(|&(s, d)| d * ks[s][i]).sum::<f64>();
-                            }
-                        }
-                        f
-                    }
-                };
-                DenseStep {
-                    t_old: t,
-                    h,
-                    y_old: flat(&y).to_vec(),
-                    coeffs,
-                    method,
-                }
-            });
-
-            let mut t_stop = t_new;
-            if let Some(dense) = &dense {
-                let mut g_new = Vec::with_capacity(events.len());
-                for e in events.iter_mut() {
-                    g_new.push(e.value(t_new, y_new.view()));
-                }
-                let mut found = events::locate(events, &g_old, &g_new, dense, shape, t, t_new);
-                found.sort_by(|a, b| (dir * a.t).total_cmp(&(dir * b.t)));
-                for hit in found {
-                    let terminal = events[hit.event].terminal;
-                    if terminal {
-                        t_stop = hit.t;
-                        terminated = true;
-                    }
-                    hits.push(hit);
-                    if terminal {
-                        break;
-                    }
-                }
-                g_old = g_new;
-            }
-
-            if terminated {
-                let dense = dense.as_ref().expect("events imply dense output");
-                dense.eval(t_stop, flat_mut(&mut y_new));
-            }
-            recorder.step(t, t_stop, flat(&y_new), dense.as_ref(), flat_mut(&mut stage));
-            t = t_stop;
-            std::mem::swap(&mut y, &mut y_new);
-            if terminated {
-                break;
-            }
-            let (first, rest) = k.split_at_mut(1);
-            let fsal = match method {
-                AdaptiveMethod::Dopri5 => &rest[5],
-                AdaptiveMethod::Dop853 => &rest[11],
-            };
-            first[0].assign(fsal);
-            h_abs *= factor;
-        }
-        let (times, states) = recorder.finish(t, flat(&y));
+        let mut eval = |t: f64, y: &Array2<f64>, dy: &mut Array2<f64>| field.eval(t, y.view(), dy.view_mut());
+        let eval: &mut StageRate<'_, Array2<f64>> = &mut eval;
+        let run = engine::integrate(self, eval, t0, t_end, y0.to_owned(), output, events)?;
+        let states = Array3::from_shape_vec((run.times.len(), shape.0, shape.1), run.values)
+            .expect("recorded values match the recorded times");
         Ok(AdaptiveSolution {
-            times,
+            times: run.times,
             states,
-            events: hits,
-            terminated,
-            stats,
+            events: run.hits,
+            terminated: run.terminated,
+            stats: run.stats,
+        })
+    }
+
+    /// One row of N components, stepped in `[f64; N]` buffers; the field still sees a batch.
+    fn solve_row<const N: usize, F: VectorField + ?Sized>(
+        &self,
+        field: &F,
+        t0: f64,
+        t_end: f64,
+        y0: ArrayView2<'_, f64>,
+        output: Output<'_>,
+        events: &mut [Event<'_>],
+    ) -> Result<AdaptiveSolution, IntegrateError> {
+        let start: [f64; N] = std::array::from_fn(|i| y0[[0, i]]);
+        let mut eval = |t: f64, y: &[f64; N], dy: &mut [f64; N]| {
+            let dy = ArrayViewMut2::from_shape((1, N), dy).expect("one row of N components");
+            field.eval(
+                t,
+                ArrayView2::from_shape((1, N), y).expect("one row of N components"),
+                dy,
+            )
+        };
+        // Behind `dyn`: one copy of the stepping loop per N, not per field type.
+        let eval: &mut StageRate<'_, [f64; N]> = &mut eval;
+        let run = engine::integrate(self, eval, t0, t_end, start, output, events)?;
+        let states = Array3::from_shape_vec((run.times.len(), 1, N), run.values)
+            .expect("recorded values match the recorded times");
+        let row = |y: [f64; N]| Array2::from_shape_vec((1, N), y.to_vec()).expect("one row of N components");
+        Ok(AdaptiveSolution {
+            times: run.times,
+            states,
+            events: run
+                .hits
+                .into_iter()
+                .map(|h| EventHit {
+                    event: h.event,
+                    t: h.t,
+                    y: row(h.y),
+                })
+                .collect(),
+            terminated: run.terminated,
+            stats: run.stats,
         })
     }
 }
 
-/// The components of a standard-layout buffer, flat.
-fn flat(a: &Array2<f64>) -> &[f64] {
-    a.as_slice().expect("solver buffers are in standard layout")
-}
-
-fn flat_mut(a: &mut Array2<f64>) -> &mut [f64] {
-    a.as_slice_mut().expect("solver buffers are in standard layout")
-}
-
-/// out = y + h Σⱼ aⱼ kⱼ over a sparse row.
-fn combine(out: &mut Array2<f64>, y: &Array2<f64>, h: f64, row: &[(usize, f64)], k: &[Array2<f64>]) {
-    let out = flat_mut(out);
-    out.copy_from_slice(flat(y));
-    for &(j, a) in row {
-        let ha = h * a;
-        for (o, &kj) in out.iter_mut().zip(flat(&k[j])) {
-            *o += ha * kj;
-        }
-    }
-}
-
-/// out = y + h Σⱼ bⱼ kⱼ over a dense weight vector.
-fn combine_dense(out: &mut Array2<f64>, y: &Array2<f64>, h: f64, b: &[f64], k: &[Array2<f64>]) {
-    let out = flat_mut(out);
-    out.copy_from_slice(flat(y));
-    for (j, &bj) in b.iter().enumerate() {
-        if bj != 0.0 {
-            let hb = h * bj;
-            for (o, &kj) in out.iter_mut().zip(flat(&k[j])) {
-                *o += hb * kj;
-            }
-        }
-    }
-}
-
-/// Hairer's starting step (HNW I, II.4): h₀ from ‖y₀‖/‖f₀‖, refined with a second-derivative
-/// estimate so that h^{q+1}·max(‖f₀‖, ‖f'‖) ≈ 0.01.
-fn initial_step(
-    eval: &impl Fn(f64, &Array2<f64>, &mut Array2<f64>),
-    t0: f64,
-    y0: &Array2<f64>,
-    f0: &Array2<f64>,
-    t_end: f64,
-    error_order: u32,
-    o: &AdaptiveBuilder,
-) -> f64 {
-    let n = y0.len() as f64;
-    let interval = (t_end - t0).abs();
-    let dir = (t_end - t0).signum();
-    let scale: Vec<f64> = y0.iter().map(|y| o.atol + o.rtol * y.abs()).collect();
-    let rms = |v: &mut dyn Iterator<Item = f64>| (v.map(|x| x * x).sum::<f64>() / n).sqrt();
-    let d0 = rms(&mut y0.iter().zip(&scale).map(|(y, s)| y / s));
-    let d1 = rms(&mut f0.iter().zip(&scale).map(|(f, s)| f / s));
-    let h0 = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 }.min(interval);
-    let y1 = y0 + &(f0 * (dir * h0));
-    let mut f1 = Array2::zeros(y0.dim());
-    eval(t0 + dir * h0, &y1, &mut f1);
-    let d2 = rms(&mut f1.iter().zip(f0).zip(&scale).map(|((a, b), s)| (a - b) / s)) / h0;
-    let h1 = if d1 <= 1e-15 && d2 <= 1e-15 {
-        (h0 * 1e-3).max(1e-6)
-    } else {
-        libm::pow(0.01 / d1.max(d2), 1.0 / (error_order as f64 + 1.0))
-    };
-    (100.0 * h0).min(h1).min(interval).min(o.max_step)
-}
-
-/// Collects the requested output as the solve proceeds.
-struct Recorder<'a> {
-    output: Output<'a>,
-    shape: (usize, usize),
-    times: Vec<f64>,
-    values: Vec<f64>,
-    next_time: usize,
-}
-
-impl<'a> Recorder<'a> {
-    fn new(output: Output<'a>, shape: (usize, usize)) -> Self {
-        Self {
-            output,
-            shape,
-            times: Vec::new(),
-            values: Vec::new(),
-            next_time: 0,
-        }
-    }
-    fn push(&mut self, t: f64, y: &[f64]) {
-        self.times.push(t);
-        self.values.extend_from_slice(y);
-    }
-    fn start(&mut self, t0: f64, y0: &[f64]) {
-        match self.output {
-            Output::Steps | Output::Final => self.push(t0, y0),
-            Output::Times(ts) => {
-                while self.next_time < ts.len() && ts[self.next_time] == t0 {
-                    self.push(t0, y0);
-                    self.next_time += 1;
-                }
-            }
-        }
-    }
-    fn step(&mut self, t_old: f64, t_new: f64, y_new: &[f64], dense: Option<&DenseStep>, scratch: &mut [f64]) {
-        match self.output {
-            Output::Steps => self.push(t_new, y_new),
-            Output::Final => {}
-            Output::Times(ts) => {
-                let dir = (t_new - t_old).signum();
-                while self.next_time < ts.len() && dir * (t_new - ts[self.next_time]) >= 0.0 {
-                    let t = ts[self.next_time];
-                    if t == t_new {
-                        self.push(t, y_new);
-                    } else {
-                        dense.expect("output times imply dense output").eval(t, scratch);
-                        self.push(t, scratch);
-                    }
-                    self.next_time += 1;
-                }
-            }
-        }
-    }
-    fn finish(mut self, t: f64, y: &[f64]) -> (Vec<f64>, Array3<f64>) {
-        if matches!(self.output, Output::Final) {
-            self.push(t, y);
-        }
-        let states = Array3::from_shape_vec((self.times.len(), self.shape.0, self.shape.1), self.values)
-            .expect("recorded values match the recorded times");
-        (self.times, states)
-    }
-}
+/// The right-hand side as the engine calls it, behind `dyn` on the batched paths.
+type StageRate<'a, S> = dyn FnMut(f64, &S, &mut S) + 'a;
 
 /// A convenience: integrate and return the final state only.
 pub fn solve_to_end<F: VectorField + ?Sized>(
@@ -653,10 +359,6 @@ pub fn solve_to_end<F: VectorField + ?Sized>(
     t_end: f64,
     y0: ArrayView2<'_, f64>,
 ) -> Result<(Array2<f64>, Stats), IntegrateError> {
-    let sol = solver.solve(field, t0, t_end, y0, Output::Final, &mut [])?;
-    let last = sol
-        .states
-        .index_axis(ndarray::Axis(0), sol.states.len_of(ndarray::Axis(0)) - 1)
-        .to_owned();
-    Ok((last, sol.stats))
+    let sol = solver.solve(field, t0, t_end, y0, Output::Final)?;
+    Ok((sol.last().to_owned(), sol.stats))
 }

@@ -229,7 +229,7 @@ fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) ->
                 .atol(spec.tolerance)
                 .build()?;
             let y0 = initial.view().insert_axis(Axis(0));
-            let sol = solver.solve(field, 0.0, spec.t_end, y0, Output::Times(times), &mut [])?;
+            let sol = solver.solve(field, 0.0, spec.t_end, y0, Output::Times(times))?;
             let states = sol.states.index_axis(Axis(1), 0).to_owned();
             let mut derivatives = Array2::zeros(states.dim());
             for (k, &t) in times.iter().enumerate() {

@@ -23,6 +23,15 @@ pub enum IsingAlgorithm {
     Wolff,
 }
 
+/// Where each chain starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Start {
+    /// All spins up (a cold start: the T = 0 ground state).
+    Ordered,
+    /// Each spin ±1 with probability ½ from the chain's own stream (a hot start: T = ∞).
+    Random,
+}
+
 /// The model: lattice size L and temperature T (J = 1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ising2d {
@@ -43,6 +52,19 @@ impl Lattice {
         Self {
             l,
             spins: vec![1; l * l],
+        }
+    }
+    /// Independent ±1 spins with probability ½ each (the T = ∞ state).
+    pub fn random(l: usize, rng: &mut Rng) -> Self {
+        Self {
+            l,
+            spins: (0..l * l).map(|_| if rng.below(2) == 0 { -1 } else { 1 }).collect(),
+        }
+    }
+    fn start(l: usize, start: Start, rng: &mut Rng) -> Self {
+        match start {
+            Start::Ordered => Self::ordered(l),
+            Start::Random => Self::random(l, rng),
         }
     }
     /// A lattice from L² spins (row-major), each ±1.
@@ -119,12 +141,13 @@ pub struct IsingEstimates {
 }
 
 impl Ising2d {
-    /// Validates L ≥ 2 and even (the checkerboard needs two sublattices), T > 0.
+    /// Validates L ≥ 2 and T > 0. Odd L is fine for both algorithms: the Metropolis sweep visits
+    /// the two checkerboard colours in turn but updates one spin at a time, so each update keeps
+    /// the Boltzmann distribution invariant even where, across the periodic boundary of an odd
+    /// lattice, two neighbours share a colour (only a parallel update would need a bipartition).
     pub fn new(l: usize, temperature: f64) -> Result<Self, SimError> {
-        if l < 2 || !l.is_multiple_of(2) {
-            return Err(SimError::InvalidOption(format!(
-                "lattice size must be even and >= 2, got {l}"
-            )));
+        if l < 2 {
+            return Err(SimError::InvalidOption(format!("lattice size must be >= 2, got {l}")));
         }
         Ok(Self {
             l,
@@ -232,11 +255,12 @@ impl Ising2d {
         }
     }
 
-    /// Runs `chains` independent chains (stream c of `seed` each), discarding `thermalization`
-    /// sweeps and measuring after each of the next `sweeps`.
+    /// Runs `chains` independent chains (stream c of `seed` each) from `start`, discarding
+    /// `thermalization` sweeps and measuring after each of the next `sweeps`.
     pub fn sample(
         &self,
         algorithm: IsingAlgorithm,
+        start: Start,
         chains: usize,
         thermalization: usize,
         sweeps: usize,
@@ -250,7 +274,7 @@ impl Ising2d {
             .into_par_iter()
             .map(|c| {
                 let mut rng = Rng::stream(seed, c as u64);
-                let mut lattice = Lattice::ordered(self.l);
+                let mut lattice = Lattice::start(self.l, start, &mut rng);
                 let mut stack = Vec::new();
                 let clusters = self.thermalize(algorithm, &mut lattice, &mut rng, &mut stack, thermalization);
                 let mut series = ChainSeries::default();

@@ -37,6 +37,17 @@ impl Lorenz63 {
         }
     }
 
+    /// The right-hand side on one state, for the single-state and ensemble solvers
+    /// ([`Adaptive::solve_ensemble`](liouville_integrate::adaptive::Adaptive::solve_ensemble)).
+    #[inline]
+    pub fn rate(&self, _t: f64, y: &[f64; 3]) -> [f64; 3] {
+        [
+            self.sigma * (y[1] - y[0]),
+            y[0] * (self.rho - y[2]) - y[1],
+            y[0] * y[1] - self.beta * y[2],
+        ]
+    }
+
     /// The largest Lyapunov exponent by Benettin's method: the state and a tangent vector are
     /// integrated together with RK4 (the variational equation δ̇ = J(x)δ), the tangent vector is
     /// renormalised every step, and λ = (1/T) Σ ln |δ|. A transient of `transient` time units is
@@ -76,12 +87,12 @@ impl VectorField for Lorenz63 {
     fn dim(&self) -> usize {
         3
     }
-    fn eval(&self, _t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
+    fn eval(&self, t: f64, y: ArrayView2<'_, f64>, mut dy: ArrayViewMut2<'_, f64>) {
         for r in 0..y.nrows() {
-            let (x, yy, z) = (y[[r, 0]], y[[r, 1]], y[[r, 2]]);
-            dy[[r, 0]] = self.sigma * (yy - x);
-            dy[[r, 1]] = x * (self.rho - z) - yy;
-            dy[[r, 2]] = x * yy - self.beta * z;
+            let d = self.rate(t, &[y[[r, 0]], y[[r, 1]], y[[r, 2]]]);
+            for (c, v) in d.into_iter().enumerate() {
+                dy[[r, c]] = v;
+            }
         }
     }
 }
