@@ -95,6 +95,36 @@ impl SeparableHamiltonian for NBody {
     }
 }
 
+/// (method, rtol = atol) of the single-state benches; `examples/small_system_errors.rs` reports
+/// the final error of each, for the comparison at equal or smaller error.
+pub struct SmallSystemRuns {
+    /// Kepler e = 0.6 over 100 periods.
+    pub kepler: [(AdaptiveMethod, f64); 3],
+    /// The Arenstorf orbit over one period.
+    pub arenstorf: [(AdaptiveMethod, f64); 2],
+}
+
+/// The runs: DOP853 at 1e-10 errs more than diffrax's Dopri8 at 1e-10 on Kepler, so it also runs
+/// at 5e-11, where its error is below Dopri8's.
+pub const SMALL_SYSTEM_RUNS: SmallSystemRuns = SmallSystemRuns {
+    kepler: [
+        (AdaptiveMethod::Dop853, 1e-10),
+        (AdaptiveMethod::Dop853, 5e-11),
+        (AdaptiveMethod::Dopri5, 1e-10),
+    ],
+    arenstorf: [(AdaptiveMethod::Dop853, 1e-13), (AdaptiveMethod::Dopri5, 1e-13)],
+};
+
+/// Initial states spread over the attractor's box; the same formula as the diffrax script.
+pub fn lorenz_starts(n: usize) -> Vec<[f64; 3]> {
+    (0..n)
+        .map(|i| {
+            let frac = |k: usize| ((k * i) % n) as f64 / n as f64;
+            [-15.0 + 30.0 * frac(1), -15.0 + 30.0 * frac(7), 5.0 + 35.0 * frac(13)]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,34 +154,4 @@ mod tests {
             );
         }
     }
-}
-
-/// (method, rtol = atol) of the single-state benches; `examples/small_system_errors.rs` reports
-/// the final error of each, for the comparison at equal or smaller error.
-pub struct SmallSystemRuns {
-    /// Kepler e = 0.6 over 100 periods.
-    pub kepler: [(AdaptiveMethod, f64); 3],
-    /// The Arenstorf orbit over one period.
-    pub arenstorf: [(AdaptiveMethod, f64); 2],
-}
-
-/// The runs: DOP853 at 1e-10 errs more than diffrax's Dopri8 at 1e-10 on Kepler, so it also runs
-/// at 5e-11, where its error is below Dopri8's.
-pub const SMALL_SYSTEM_RUNS: SmallSystemRuns = SmallSystemRuns {
-    kepler: [
-        (AdaptiveMethod::Dop853, 1e-10),
-        (AdaptiveMethod::Dop853, 5e-11),
-        (AdaptiveMethod::Dopri5, 1e-10),
-    ],
-    arenstorf: [(AdaptiveMethod::Dop853, 1e-13), (AdaptiveMethod::Dopri5, 1e-13)],
-};
-
-/// Initial states spread over the attractor's box; the same formula as the diffrax script.
-pub fn lorenz_starts(n: usize) -> Vec<[f64; 3]> {
-    (0..n)
-        .map(|i| {
-            let frac = |k: usize| ((k * i) % n) as f64 / n as f64;
-            [-15.0 + 30.0 * frac(1), -15.0 + 30.0 * frac(7), 5.0 + 35.0 * frac(13)]
-        })
-        .collect()
 }

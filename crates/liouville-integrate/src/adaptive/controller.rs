@@ -8,9 +8,10 @@
 
 use std::f64::consts::{LN_2, LOG2_E, SQRT_2};
 
-/// ln 2 split so that k·LN2_HI is exact for |k| < 2¹¹ (Cody–Waite reduction).
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// ln 2 split so that k·LN2_HI is exact for |k| < 2¹¹ (Cody–Waite reduction; fdlibm's
+/// `ln2_hi`/`ln2_lo`, given by their bits).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5·2⁵²: adding and subtracting it rounds to the nearest integer.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
 
