@@ -294,15 +294,7 @@ impl Adaptive {
         let mut eval = |t: f64, y: &Array2<f64>, dy: &mut Array2<f64>| field.eval(t, y.view(), dy.view_mut());
         let eval: &mut StageRate<'_, Array2<f64>> = &mut eval;
         let run = engine::integrate(self, eval, t0, t_end, y0.to_owned(), output, events)?;
-        let states = Array3::from_shape_vec((run.times.len(), shape.0, shape.1), run.values)
-            .expect("recorded values match the recorded times");
-        Ok(AdaptiveSolution {
-            times: run.times,
-            states,
-            events: run.hits,
-            terminated: run.terminated,
-            stats: run.stats,
-        })
+        Ok(batch_solution(run, shape, |y| y))
     }
 
     /// One row of N components, stepped in `[f64; N]` buffers; the field still sees a batch.
@@ -327,24 +319,34 @@ impl Adaptive {
         // Behind `dyn`: one copy of the stepping loop per N, not per field type.
         let eval: &mut StageRate<'_, [f64; N]> = &mut eval;
         let run = engine::integrate(self, eval, t0, t_end, start, output, events)?;
-        let states = Array3::from_shape_vec((run.times.len(), 1, N), run.values)
-            .expect("recorded values match the recorded times");
-        let row = |y: [f64; N]| Array2::from_shape_vec((1, N), y.to_vec()).expect("one row of N components");
-        Ok(AdaptiveSolution {
-            times: run.times,
-            states,
-            events: run
-                .hits
-                .into_iter()
-                .map(|h| EventHit {
-                    event: h.event,
-                    t: h.t,
-                    y: row(h.y),
-                })
-                .collect(),
-            terminated: run.terminated,
-            stats: run.stats,
-        })
+        Ok(batch_solution(run, (1, N), |y| {
+            Array2::from_shape_vec((1, N), y.to_vec()).expect("one row of N components")
+        }))
+    }
+}
+
+/// A run as a batched solution: states `[time, trajectory, component]`, event states as batches.
+fn batch_solution<S>(
+    run: engine::Run<S>,
+    shape: (usize, usize),
+    as_batch: impl Fn(S) -> Array2<f64>,
+) -> AdaptiveSolution {
+    let states = Array3::from_shape_vec((run.times.len(), shape.0, shape.1), run.values)
+        .expect("recorded values match the recorded times");
+    AdaptiveSolution {
+        times: run.times,
+        states,
+        events: run
+            .hits
+            .into_iter()
+            .map(|h| EventHit {
+                event: h.event,
+                t: h.t,
+                y: as_batch(h.y),
+            })
+            .collect(),
+        terminated: run.terminated,
+        stats: run.stats,
     }
 }
 
