@@ -14,6 +14,13 @@ pub(crate) trait Storage: Clone {
     fn flat_mut(&mut self) -> &mut [f64];
     /// The state as a `[trajectory, component]` view.
     fn batch_view(&self) -> ArrayView2<'_, f64>;
+    /// self = a·x, component by component.
+    #[inline(always)]
+    fn set_scaled(&mut self, a: f64, x: &Self) {
+        for (o, &v) in self.flat_mut().iter_mut().zip(x.flat()) {
+            *o = a * v;
+        }
+    }
     /// self += a·x, component by component (the stage arithmetic; arrays override it with a
     /// fixed-length loop the compiler vectorises).
     #[inline(always)]
@@ -51,6 +58,12 @@ impl<const N: usize> Storage for [f64; N] {
     }
     fn batch_view(&self) -> ArrayView2<'_, f64> {
         ArrayView2::from_shape((1, N), self).expect("one row of N components")
+    }
+    #[inline(always)]
+    fn set_scaled(&mut self, a: f64, x: &Self) {
+        for i in 0..N {
+            self[i] = a * x[i];
+        }
     }
     #[inline(always)]
     fn add_scaled(&mut self, a: f64, x: &Self) {
