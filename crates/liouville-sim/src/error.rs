@@ -38,6 +38,32 @@ pub enum SimError {
     /// Arrays or datasets whose shapes do not fit together.
     #[error("shape mismatch: {0}")]
     ShapeMismatch(String),
+    /// A trajectory used its whole step budget before reaching t_end.
+    #[error(
+        "t_end = {t_end:e}: trajectory {trajectory} used its budget of {max_steps} DOP853 steps by t = {t:.6e}; lower t_end or raise the step budget"
+    )]
+    StepBudget {
+        /// The requested final time.
+        t_end: f64,
+        /// Index of the trajectory.
+        trajectory: usize,
+        /// The budget.
+        max_steps: usize,
+        /// Time reached.
+        t: f64,
+    },
+    /// A dataset larger than the memory limit, refused before any work.
+    #[error(
+        "the dataset would take {bytes} bytes in memory ({what}), over the limit of {limit}; lower the counts or raise the limit"
+    )]
+    TooLarge {
+        /// Estimated size.
+        bytes: u128,
+        /// The limit.
+        limit: u64,
+        /// Where the size comes from.
+        what: String,
+    },
     /// Writing the `.npz` export failed.
     #[error("npz export: {0}")]
     Npz(String),

@@ -9,8 +9,10 @@ use liouville_dynamics::catalog::{self, ModelKind, ModelOptions};
 use liouville_dynamics::coordinates::to_velocity_state;
 use liouville_dynamics::neural_ode::OdeGradient;
 use liouville_dynamics::rollout::LearnedField;
+use liouville_integrate::IntegrateError;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
-use liouville_sim::dataset::{Dataset, DatasetSpec, Shard, generate};
+use liouville_sim::SimError;
+use liouville_sim::dataset::{Dataset, DatasetSpec, Limits, Shard, generate_within};
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::TrainConfig;
 use ndarray::{Array2, Axis};
@@ -46,6 +48,37 @@ pub struct GenArgs {
     /// Output file: `.lds` (checksummed container) or `.npz` (numpy).
     #[arg(long, short)]
     pub output: PathBuf,
+    /// Refuse datasets whose estimated size in memory exceeds this many GiB.
+    #[arg(long, default_value_t = 4.0)]
+    pub max_gigabytes: f64,
+    /// DOP853 step budget per trajectory; a trajectory that needs more is an error naming t_end.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_steps: usize,
+}
+
+/// The file format an output path asks for, by its extension (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetFormat {
+    /// `.lds`: the checksummed container `train` reads.
+    Container,
+    /// `.npz`: numpy's archive, for Python.
+    Npz,
+}
+
+impl DatasetFormat {
+    /// `.lds` or `.npz` in any case; anything else is an error naming the extension.
+    pub fn of(path: &Path) -> Result<Self, String> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("lds") => Ok(Self::Container),
+            Some("npz") => Ok(Self::Npz),
+            other => Err(format!(
+                "{}: the output must end in .lds (the container `train` reads) or .npz (numpy), not {}",
+                path.display(),
+                other.map_or("no extension".to_string(), |e| format!(".{e}"))
+            )),
+        }
+    }
 }
 
 /// Generates a dataset; returns a one-line summary.
@@ -72,14 +105,28 @@ pub fn gen_data(args: &GenArgs, progress: bool) -> Result<String, String> {
     if let Some(f) = args.test_fraction {
         spec.test_fraction = f;
     }
-    let ds = generate(&spec, Shard::whole(), progress).map_err(|e| e.to_string())?;
+    let format = DatasetFormat::of(&args.output)?;
+    if !(args.max_gigabytes.is_finite() && args.max_gigabytes > 0.0) || args.max_steps == 0 {
+        return Err(format!(
+            "--max-gigabytes ({}) must be positive and --max-steps ({}) at least 1",
+            args.max_gigabytes, args.max_steps
+        ));
+    }
+    let limits = Limits {
+        max_bytes: (args.max_gigabytes * (1u64 << 30) as f64) as u64,
+        max_steps: args.max_steps,
+    };
+    let ds = generate_within(&spec, Shard::whole(), progress, limits).map_err(|e| match e {
+        SimError::TooLarge { .. } => format!("{e} (--max-gigabytes)"),
+        SimError::StepBudget { .. } => format!("{e} (--max-steps)"),
+        e => e.to_string(),
+    })?;
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    if args.output.extension().is_some_and(|e| e == "npz") {
-        ds.save_npz(&args.output)
-    } else {
-        ds.save(&args.output)
+    match format {
+        DatasetFormat::Npz => ds.save_npz(&args.output),
+        DatasetFormat::Container => ds.save(&args.output),
     }
     .map_err(|e| e.to_string())?;
     Ok(format!(
@@ -290,6 +337,9 @@ pub struct RolloutArgs {
     /// rtol = atol of the DOP853 integrator.
     #[arg(long, default_value_t = 1e-6)]
     pub tolerance: f64,
+    /// DOP853 step budget; a horizon that needs more is an error naming t_end.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_steps: usize,
     /// CSV output: t, trajectory, then one column per state component.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -306,7 +356,10 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
             if picks.is_empty() {
                 picks = ds.train_indices();
             }
-            picks.truncate(args.starts.max(1));
+            if args.starts == 0 {
+                return Err("--starts must be at least 1".into());
+            }
+            picks.truncate(args.starts);
             let rows: Vec<Vec<f64>> = picks
                 .iter()
                 .map(|&k| {
@@ -345,6 +398,7 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
     let sol = Adaptive::new(AdaptiveMethod::Dop853)
         .rtol(args.tolerance)
         .atol(args.tolerance)
+        .max_steps(args.max_steps.max(1))
         .build()
         .map_err(|e| e.to_string())?
         .solve(
@@ -354,7 +408,13 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
             y0.view(),
             Output::Times(&times),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            IntegrateError::TooManySteps { t, max_steps } => format!(
+                "t_end = {:e}: the rollout used its budget of {max_steps} DOP853 steps by t = {t:.6e}; lower --t-end or raise --max-steps",
+                args.t_end
+            ),
+            e => e.to_string(),
+        })?;
     let mut csv = format!("t,trajectory,{}\n", labels.join(","));
     for (k, &t) in sol.times.iter().enumerate() {
         for (r, row) in sol.states.index_axis(Axis(0), k).rows().into_iter().enumerate() {

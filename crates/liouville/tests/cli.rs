@@ -22,6 +22,8 @@ fn gen_args(system: &str, output: PathBuf) -> GenArgs {
         test_fraction: Some(0.25),
         seed: 1,
         output,
+        max_gigabytes: 4.0,
+        max_steps: 1_000_000,
     }
 }
 
@@ -55,6 +57,7 @@ fn rollout_args(model: PathBuf, data: Option<PathBuf>, start: Option<Vec<f64>>, 
         t_end: 2.0,
         points: 21,
         tolerance: 1e-6,
+        max_steps: 100_000,
         output,
     }
 }
@@ -239,5 +242,60 @@ fn bad_input_is_an_error_not_a_panic() {
         output: dir.join("x.png"),
     };
     assert!(plot(&p).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Settings that used to hang, exhaust memory or silently write the wrong format (issue 13) are
+/// typed errors that name the value, returned before or shortly after the work starts.
+#[test]
+fn absurd_settings_are_refused_with_the_value_named() {
+    let dir = scratch("absurd");
+    // A horizon no step budget reaches: the error names t_end and the budget.
+    let mut g = gen_args("pendulum", dir.join("far.lds"));
+    g.t_end = Some(1e300);
+    g.max_steps = 20_000;
+    let err = gen_data(&g, false).unwrap_err();
+    assert!(
+        err.contains("t_end = 1e300") && err.contains("20000") && err.contains("--max-steps"),
+        "{err}"
+    );
+    assert!(!dir.join("far.lds").exists());
+    // 10⁸ samples would need tens of GB: refused up front, nothing allocated.
+    let mut g = gen_args("pendulum", dir.join("huge.lds"));
+    g.samples = Some(100_000_000);
+    let err = gen_data(&g, false).unwrap_err();
+    assert!(
+        err.contains("over the limit") && err.contains("--max-gigabytes"),
+        "{err}"
+    );
+    // ...and the limit can be raised past the estimate of a small run.
+    let mut g = gen_args("pendulum", dir.join("small.lds"));
+    g.max_gigabytes = 1e-6;
+    assert!(gen_data(&g, false).unwrap_err().contains("over the limit"));
+    // The extension decides the format in any case; an unknown one is an error naming it.
+    let upper = dir.join("x.NPZ");
+    gen_data(&gen_args("pendulum", upper.clone()), false).unwrap();
+    assert_eq!(&std::fs::read(&upper).unwrap()[..2], b"PK", "an .NPZ is a zip archive");
+    let err = gen_data(&gen_args("pendulum", dir.join("x.csv")), false).unwrap_err();
+    assert!(err.contains(".csv"), "{err}");
+    assert!(!dir.join("x.csv").exists());
+
+    // Rollouts: a horizon beyond the step budget, and zero starts.
+    let data = dir.join("spring.lds");
+    gen_data(&gen_args("mass_spring", data.clone()), false).unwrap();
+    let model = dir.join("hnn.safetensors");
+    train(&train_args(&data, Some("hnn"), model.clone()), false).unwrap();
+    let mut r = rollout_args(model.clone(), Some(data.clone()), None, dir.join("far.csv"));
+    r.t_end = 1e9;
+    r.max_steps = 500;
+    let err = rollout(&r).unwrap_err();
+    assert!(
+        err.contains("t_end = 1e9") && err.contains("500") && err.contains("--max-steps"),
+        "{err}"
+    );
+    assert!(!dir.join("far.csv").exists());
+    let mut r = rollout_args(model, Some(data), None, dir.join("none.csv"));
+    r.starts = 0;
+    assert!(rollout(&r).unwrap_err().contains("--starts"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

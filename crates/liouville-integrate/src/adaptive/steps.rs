@@ -37,7 +37,11 @@ pub(crate) fn dopri5<S: Storage, F: FnMut(f64, &S, &mut S) + ?Sized>(
     let mut sum = 0.0;
     for i in 0..yf.len() {
         // E₁ = 0: skipping it leaves the sum unchanged.
-        let e: f64 = [0, 2, 3, 4, 5, 6].iter().map(|&s| dopri5::E[s] * k[s].flat()[i]).sum::<f64>() * h;
+        let e: f64 = [0, 2, 3, 4, 5, 6]
+            .iter()
+            .map(|&s| dopri5::E[s] * k[s].flat()[i])
+            .sum::<f64>()
+            * h;
         let scale = atol + rtol * yf[i].abs().max(ynf[i].abs());
         sum += (e / scale).powi(2);
     }

@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
-use liouville_integrate::{HamiltonianField, SeparableHamiltonian, VectorField};
+use liouville_integrate::{HamiltonianField, IntegrateError, SeparableHamiltonian, VectorField};
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
@@ -18,6 +18,26 @@ use crate::systems::pendulum::{DrivenPendulum, Pendulum};
 use crate::systems::seir::Seir;
 use crate::systems::springs::NriSprings;
 use crate::{SimError, math};
+
+/// Bounds on one generation run, so that absurd settings fail fast with a typed error instead of
+/// exhausting memory or running for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest in-memory dataset (states, derivatives and observations, 8 bytes per value),
+    /// estimated before any work is done. Default 4 GiB.
+    pub max_bytes: u64,
+    /// DOP853 step budget per trajectory. Default 10⁶ (the standard datasets need < 10⁴).
+    pub max_steps: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 4 << 30,
+            max_steps: 1_000_000,
+        }
+    }
+}
 
 /// A contiguous slice `index` of `count` equal parts of the trajectories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +128,14 @@ impl Model {
         })
     }
 
+    /// Columns of a state row.
+    fn columns(&self) -> usize {
+        match self {
+            Model::Nri(nri) => 4 * nri.balls,
+            other => other.field().expect("ODE model").dim(),
+        }
+    }
+
     fn field(&self) -> Option<&dyn VectorField> {
         Some(match self {
             Model::MassSpring(f) => f,
@@ -194,7 +222,13 @@ fn sample_times(spec: &DatasetSpec) -> Vec<f64> {
     }
 }
 
-fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) -> Result<Trajectory, SimError> {
+fn trajectory(
+    spec: &DatasetSpec,
+    model: &Model,
+    times: &[f64],
+    index: usize,
+    limits: Limits,
+) -> Result<Trajectory, SimError> {
     let mut rng = Rng::stream(spec.seed, index as u64);
     let (initial, states, derivatives, edges) = match model {
         Model::Nri(nri) => {
@@ -227,9 +261,20 @@ fn trajectory(spec: &DatasetSpec, model: &Model, times: &[f64], index: usize) ->
             let solver = Adaptive::new(AdaptiveMethod::Dop853)
                 .rtol(spec.tolerance)
                 .atol(spec.tolerance)
+                .max_steps(limits.max_steps)
                 .build()?;
             let y0 = initial.view().insert_axis(Axis(0));
-            let sol = solver.solve(field, 0.0, spec.t_end, y0, Output::Times(times))?;
+            let sol = solver
+                .solve(field, 0.0, spec.t_end, y0, Output::Times(times))
+                .map_err(|e| match e {
+                    IntegrateError::TooManySteps { t, max_steps } => SimError::StepBudget {
+                        t_end: spec.t_end,
+                        trajectory: index,
+                        max_steps,
+                        t,
+                    },
+                    other => other.into(),
+                })?;
             let states = sol.states.index_axis(Axis(1), 0).to_owned();
             let mut derivatives = Array2::zeros(states.dim());
             for (k, &t) in times.iter().enumerate() {
@@ -275,8 +320,27 @@ fn test_mask(spec: &DatasetSpec) -> Vec<bool> {
 /// Generates the trajectories of `shard` in parallel, with a progress bar when `progress` is set
 /// and standard error is a terminal.
 pub fn generate(spec: &DatasetSpec, shard: Shard, progress: bool) -> Result<Dataset, SimError> {
+    generate_within(spec, shard, progress, Limits::default())
+}
+
+/// [`generate`] under explicit [`Limits`]: the dataset's size is estimated before any work and
+/// refused beyond `max_bytes`; each trajectory's integration stops at `max_steps`.
+pub fn generate_within(spec: &DatasetSpec, shard: Shard, progress: bool, limits: Limits) -> Result<Dataset, SimError> {
     spec.validate()?;
     let model = Model::build(&spec.system)?;
+    let bytes = (shard.range(spec.trajectories).len() as u128) * spec.samples as u128 * model.columns() as u128 * 3 * 8;
+    if bytes > limits.max_bytes as u128 {
+        return Err(SimError::TooLarge {
+            bytes,
+            limit: limits.max_bytes,
+            what: format!(
+                "{} trajectories × {} samples × {} columns (states, derivatives, observations)",
+                shard.range(spec.trajectories).len(),
+                spec.samples,
+                model.columns()
+            ),
+        });
+    }
     let times = sample_times(spec);
     let range = shard.range(spec.trajectories);
     if range.is_empty() {
@@ -300,7 +364,7 @@ pub fn generate(spec: &DatasetSpec, shard: Shard, progress: bool) -> Result<Data
         .clone()
         .into_par_iter()
         .map(|i| {
-            let r = trajectory(spec, &model, &times, i);
+            let r = trajectory(spec, &model, &times, i, limits);
             bar.inc(1);
             r
         })

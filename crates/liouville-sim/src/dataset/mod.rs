@@ -18,7 +18,7 @@ use std::path::Path;
 use ndarray::{Array2, Array3, Axis, concatenate};
 use serde::{Deserialize, Serialize};
 
-pub use generate::{Shard, generate};
+pub use generate::{Limits, Shard, generate, generate_within};
 pub use ising_data::{IsingDataset, IsingSpec};
 pub use spec::{DatasetSpec, SystemSpec};
 
