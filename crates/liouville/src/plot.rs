@@ -29,6 +29,41 @@ pub enum PlotError {
     /// Nothing positive to draw on a log axis.
     #[error("no positive, finite values to plot on a log scale for {0}")]
     Empty(PathBuf),
+    /// Values whose span no axis can draw (it overflows f64, as for ±1e308).
+    #[error("{axis} values span [{min:e}, {max:e}], wider than an axis can draw; rescale or clip the data")]
+    Range {
+        /// "x" or "y".
+        axis: &'static str,
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+    },
+}
+
+/// A drawable axis range around [min, max]: exact for x, padded by 5 % of the span for y (at
+/// least a relative 1e-9, so that a constant series far from zero still gets a non-empty axis),
+/// or, on a log axis, by a factor of 2. A span that overflows is an error rather than an axis with
+/// infinite ticks (plotters never finishes laying those out).
+fn axis_range(axis: &'static str, min: f64, max: f64, log: bool) -> Result<std::ops::Range<f64>, PlotError> {
+    let range = if log {
+        (min / 2.0).max(1e-300)..max * 2.0
+    } else if axis == "x" && max > min {
+        min..max
+    } else {
+        let floor = 1e-9 * min.abs().max(max.abs()).max(1e-3);
+        let pad = (0.05 * (max - min)).max(floor);
+        (min - pad)..(max + pad)
+    };
+    if range.start.is_finite()
+        && range.end.is_finite()
+        && range.start < range.end
+        && (range.end - range.start).is_finite()
+    {
+        Ok(range)
+    } else {
+        Err(PlotError::Range { axis, min, max })
+    }
 }
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -99,13 +134,8 @@ fn chart(
     let (y_min, y_max) = all
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let y_range = if log_y {
-        (y_min / 2.0).max(1e-18)..(y_max * 2.0)
-    } else {
-        let pad = 0.05 * (y_max - y_min).max(1e-12);
-        (y_min - pad)..(y_max + pad)
-    };
-    let x_range = x_min..x_max.max(x_min + f64::EPSILON);
+    let y_range = axis_range("y", y_min, y_max, log_y)?;
+    let x_range = axis_range("x", x_min, x_max, false)?;
     let spec = ChartSpec {
         title,
         x_label,
@@ -201,6 +231,31 @@ fn draw_chart<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Spans that overflow f64 are typed errors (issue 13: ±1e308 hung plotters); constant series
+    /// far from zero and the widest finite spans still get a drawable axis.
+    #[test]
+    fn axis_ranges_are_drawable_or_refused() {
+        assert!(matches!(
+            axis_range("y", -1e308, 1e308, false),
+            Err(PlotError::Range { axis: "y", .. })
+        ));
+        assert!(matches!(
+            axis_range("y", 1e-3, 1e308, true),
+            Err(PlotError::Range { .. })
+        ));
+        for (min, max) in [(1e300, 1e300), (-1e307, 1e307), (0.0, 0.0), (3.0, 3.0), (-2.0, 5.0)] {
+            for axis in ["x", "y"] {
+                let r = axis_range(axis, min, max, false).unwrap();
+                assert!(
+                    r.start <= min && r.end >= max && r.start < r.end,
+                    "{axis} {min} {max}: {r:?}"
+                );
+                assert!((r.end - r.start).is_finite());
+            }
+        }
+        assert_eq!(axis_range("x", 0.0, 10.0, false).unwrap(), 0.0..10.0);
+    }
 
     #[test]
     fn writes_png_and_svg_atomically() {

@@ -297,5 +297,19 @@ fn absurd_settings_are_refused_with_the_value_named() {
     let mut r = rollout_args(model, Some(data), None, dir.join("none.csv"));
     r.starts = 0;
     assert!(rollout(&r).unwrap_err().contains("--starts"));
+    // A CSV spanning ±1e308 cannot be drawn: an error naming the span, not a hang.
+    let wide = dir.join("wide.csv");
+    std::fs::write(&wide, "t,q\n0,1e308\n1,-1e308\n").unwrap();
+    let p = PlotArgs {
+        input: wide,
+        x: "t".into(),
+        y: vec!["q".into()],
+        log_y: false,
+        title: String::new(),
+        output: dir.join("wide.png"),
+    };
+    let err = plot(&p).unwrap_err();
+    assert!(err.contains("1e308") && err.contains("span"), "{err}");
+    assert!(!dir.join("wide.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
