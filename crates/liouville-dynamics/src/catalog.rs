@@ -110,6 +110,12 @@ impl ModelKind {
         options: &ModelOptions,
         seed: u64,
     ) -> Result<Model, DynamicsError> {
+        if hidden.is_empty() || hidden.contains(&0) {
+            return Err(liouville_tensor::TensorError::InvalidConfig(format!(
+                "hidden widths {hidden:?}: every model needs at least one hidden layer of width ≥ 1 (an empty list would be a linear map), e.g. [200, 200]"
+            ))
+            .into());
+        }
         let dim = ds.states.shape()[2];
         Ok(match self {
             ModelKind::Baseline => Box::new(Baseline::new(dim, hidden, seed)?),

@@ -18,9 +18,11 @@ pub fn wrap_angle(angle: f64) -> f64 {
 
 /// `(inputs [q, q̇], targets [q̇, q̈])` of one canonical state of `system`.
 fn velocity_row(system: &SystemSpec, s: &[f64]) -> Result<([f64; 4], [f64; 4], usize), DynamicsError> {
+    // The system is checked before the state: a state of the wrong system is not a size problem.
     let needed = match system {
+        SystemSpec::MassSpring { .. } | SystemSpec::Pendulum { .. } => 2,
         SystemSpec::DoublePendulum { .. } => 4,
-        _ => 2,
+        other => return Err(no_legendre_map(other)),
     };
     if s.len() != needed {
         return Err(DynamicsError::ShapeMismatch(format!(
@@ -56,13 +58,15 @@ fn velocity_row(system: &SystemSpec, s: &[f64]) -> Result<([f64; 4], [f64; 4], u
                 2,
             )
         }
-        ref other => {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "Lagrangian models need a system with a known Legendre map (mass_spring, pendulum, double_pendulum), not {}",
-                other.name()
-            )));
-        }
+        ref other => return Err(no_legendre_map(other)),
     })
+}
+
+fn no_legendre_map(system: &SystemSpec) -> DynamicsError {
+    DynamicsError::ShapeMismatch(format!(
+        "Lagrangian models need a system with a known Legendre map (mass_spring, pendulum, double_pendulum), not {}",
+        system.name()
+    ))
 }
 
 /// A canonical state `[q, p]` of `system` in velocity coordinates `[q, q̇]` (angles wrapped).

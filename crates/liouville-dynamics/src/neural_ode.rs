@@ -113,12 +113,7 @@ impl TrajectoryLoss {
         y: &Matrix<E, D>,
     ) -> Result<usize, TensorError> {
         let dim = net.widths()[0];
-        if !(self.interval.is_finite() && self.interval > 0.0 && self.substeps > 0) {
-            return Err(TensorError::InvalidConfig(format!(
-                "observation interval {} and substeps {} must be positive",
-                self.interval, self.substeps
-            )));
-        }
+        positive_solver(self.interval, self.substeps)?;
         if x.shape().1 != dim || *net.widths().last().expect("non-empty") != dim {
             return Err(TensorError::ShapeMismatch(format!(
                 "the field maps {dim} columns to {dim}, got states with {}",
@@ -363,10 +358,17 @@ pub struct NeuralOdeConfig {
     pub gradient: OdeGradient,
 }
 
-fn positive_solver(interval: f64, substeps: usize) -> Result<(), TensorError> {
-    if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
+/// The solver settings of the recurrent models (neural ODE, SRNN): a finite positive observation
+/// interval and at least one integrator substep, each named when it is wrong.
+pub(crate) fn positive_solver(interval: f64, substeps: usize) -> Result<(), TensorError> {
+    if substeps == 0 {
+        return Err(TensorError::InvalidConfig(
+            "substeps = 0: the integrator needs at least 1 step per observation interval".into(),
+        ));
+    }
+    if !(interval.is_finite() && interval > 0.0) {
         return Err(TensorError::InvalidConfig(format!(
-            "observation interval {interval} and substeps {substeps} must be positive"
+            "observation interval = {interval}: it must be finite and positive (the dataset's sample spacing)"
         )));
     }
     Ok(())
@@ -418,7 +420,7 @@ impl NeuralOde {
         gradient: OdeGradient,
         seed: u64,
     ) -> Result<Self, DynamicsError> {
-        positive_solver(interval, substeps).map_err(|e| DynamicsError::ShapeMismatch(e.to_string()))?;
+        positive_solver(interval, substeps)?;
         on_default_device(
             &NeuralOdeConfig {
                 dim,

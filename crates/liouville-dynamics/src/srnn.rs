@@ -14,6 +14,7 @@
 //! `liouville-integrate` (leapfrog, Yoshida 4/6/8) rolls it out, as does any integrator through
 //! its [`DynamicsModel`] field.
 
+use crate::neural_ode::positive_solver;
 use std::path::Path;
 
 use liouville_integrate::SeparableHamiltonian;
@@ -97,11 +98,7 @@ impl LeapfrogLoss {
                 "a state [q, p] has an even dimension, got {dim}"
             )));
         }
-        if !(interval.is_finite() && interval > 0.0 && substeps > 0) {
-            return Err(DynamicsError::ShapeMismatch(format!(
-                "observation interval {interval} and substeps {substeps} must be positive"
-            )));
-        }
+        positive_solver(interval, substeps)?;
         Ok(Self { interval, substeps })
     }
 }
@@ -170,12 +167,7 @@ impl<E: Real, D: Device<E>, M: PartitionedField<E, D>> Loss<E, D, M> for Leapfro
         let (x, y) = (&batch.inputs, &batch.targets);
         let d = model.dof();
         let n = 2 * d;
-        if !(self.interval.is_finite() && self.interval > 0.0 && self.substeps > 0) {
-            return Err(TensorError::InvalidConfig(format!(
-                "observation interval {} and substeps {} must be positive",
-                self.interval, self.substeps
-            )));
-        }
+        positive_solver(self.interval, self.substeps)?;
         let (rows, width) = *y.shape();
         if x.shape().1 != n || width == 0 || !width.is_multiple_of(n) || x.shape().0 != rows {
             return Err(TensorError::ShapeMismatch(format!(

@@ -313,3 +313,40 @@ fn absurd_settings_are_refused_with_the_value_named() {
     assert!(!dir.join("wide.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Misleading or silent answers to wrong training settings (issue 13) now name what is wrong.
+#[test]
+fn wrong_training_settings_name_the_setting() {
+    let dir = scratch("settings");
+    let data = dir.join("spring.lds");
+    gen_data(&gen_args("mass_spring", data.clone()), false).unwrap();
+    // An empty hidden list used to train a linear model without a word.
+    let mut a = train_args(&data, Some("hnn"), dir.join("m.safetensors"));
+    a.hidden = Some(vec![]);
+    let err = train(&a, false).unwrap_err();
+    assert!(err.contains("hidden widths []") && err.contains("linear"), "{err}");
+    // Zero substeps used to be a "shape mismatch".
+    let mut a = train_args(&data, Some("srnn"), dir.join("m.safetensors"));
+    a.substeps = Some(0);
+    let err = train(&a, false).unwrap_err();
+    assert!(err.contains("substeps = 0") && !err.contains("shape mismatch"), "{err}");
+    let mut a = train_args(&data, Some("neural_ode"), dir.join("m.safetensors"));
+    a.substeps = Some(0);
+    assert!(train(&a, false).unwrap_err().contains("substeps = 0"));
+    // An LNN on a 12-component three-body state used to be told it "has 2 components".
+    let three = dir.join("three.lds");
+    let mut g = gen_args("three_body", three.clone());
+    g.trajectories = Some(4);
+    gen_data(&g, false).unwrap();
+    let err = train(&train_args(&three, Some("lnn"), dir.join("m.safetensors")), false).unwrap_err();
+    assert!(
+        err.contains("Legendre map") && err.contains("three_body") && !err.contains("2 components"),
+        "{err}"
+    );
+    // A numpy export handed to train used to be "bad magic".
+    let npz = dir.join("spring.npz");
+    gen_data(&gen_args("mass_spring", npz.clone()), false).unwrap();
+    let err = train(&train_args(&npz, Some("hnn"), dir.join("m.safetensors")), false).unwrap_err();
+    assert!(err.contains(".npz") && err.contains(".lds"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

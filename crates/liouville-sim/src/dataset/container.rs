@@ -78,6 +78,11 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Validates the header and checksum; returns the header and the payload.
 pub fn split(bytes: &[u8], expected: Kind) -> Result<(Header, &[u8]), SimError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(SimError::Format(
+            "this is a zip archive (a numpy .npz export?): Liouville reads its .lds container; write one with `liouville gen -o data.lds`".into(),
+        ));
+    }
     if bytes.len() < HEADER_LEN {
         return Err(SimError::Format(format!(
             "truncated: {} bytes, the header alone is {HEADER_LEN}",
