@@ -343,6 +343,17 @@ fn wrong_training_settings_name_the_setting() {
         err.contains("Legendre map") && err.contains("three_body") && !err.contains("2 components"),
         "{err}"
     );
+    // An invalid TOML value names its key and line, not the whole configuration.
+    let config = dir.join("bad_value.toml");
+    std::fs::write(&config, "model = \"hnn\"\nsteps = \"many\"\n").unwrap();
+    let mut a = train_args(&data, None, dir.join("m.safetensors"));
+    a.steps = None;
+    a.config = Some(config);
+    let err = train(&a, false).unwrap_err();
+    assert!(
+        err.contains("line 2") && err.contains("steps") && !err.contains("TrainConfig"),
+        "{err}"
+    );
     // A numpy export handed to train used to be "bad magic".
     let npz = dir.join("spring.npz");
     gen_data(&gen_args("mass_spring", npz.clone()), false).unwrap();
