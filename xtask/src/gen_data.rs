@@ -122,9 +122,35 @@ fn write(ds: &Dataset, stem: &Path, format: Format) -> Result<Vec<PathBuf>, SimE
     Ok(written)
 }
 
+/// Files named `<stem>-shard-<i>-of-<n>.<ext>` (as `--shard` writes them) that a set of such names
+/// lacks, e.g. `two_body-shard-1-of-3.lds`; `None` when nothing is missing or the names do not
+/// follow the pattern (the merge itself then checks the trajectory ranges).
+fn missing_shard_files(paths: &[PathBuf]) -> Option<String> {
+    let parse = |p: &PathBuf| -> Option<(String, usize, usize, String)> {
+        let name = p.file_name()?.to_str()?;
+        let (stem, rest) = name.rsplit_once("-shard-")?;
+        let (numbers, ext) = rest.split_once('.')?;
+        let (i, n) = numbers.split_once("-of-")?;
+        Some((stem.to_string(), i.parse().ok()?, n.parse().ok()?, ext.to_string()))
+    };
+    let parsed: Vec<_> = paths.iter().map(parse).collect::<Option<_>>()?;
+    let (stem, _, count, ext) = parsed.first()?.clone();
+    if parsed.iter().any(|(s, _, n, e)| *s != stem || *n != count || *e != ext) {
+        return None;
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !parsed.iter().any(|(_, j, _, _)| j == i))
+        .map(|i| format!("{stem}-shard-{i}-of-{count}.{ext}"))
+        .collect();
+    (!missing.is_empty()).then(|| format!("{} of {count} shards: {}", missing.len(), missing.join(", ")))
+}
+
 /// Runs `gen-data`.
 pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
     if let Some(GenDataCommand::Merge { out, npz, shards }) = &args.command {
+        if let Some(missing) = missing_shard_files(shards) {
+            return Err(SimError::InvalidOption(format!("cannot merge: missing {missing}")));
+        }
         let loaded = shards.iter().map(|p| Dataset::load(p)).collect::<Result<Vec<_>, _>>()?;
         let merged = Dataset::merge(loaded)?;
         merged.save(out)?;
@@ -200,4 +226,24 @@ pub fn run(args: &GenDataArgs) -> Result<(), SimError> {
     }
     println!("gen-data finished in {:.1} s", start.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_shards_are_named() {
+        let paths: Vec<PathBuf> = ["d/two_body-shard-0-of-4.lds", "d/two_body-shard-3-of-4.lds"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        assert_eq!(
+            missing_shard_files(&paths).unwrap(),
+            "2 of 4 shards: two_body-shard-1-of-4.lds, two_body-shard-2-of-4.lds"
+        );
+        let complete: Vec<PathBuf> = (0..2).map(|i| PathBuf::from(format!("x-shard-{i}-of-2.lds"))).collect();
+        assert_eq!(missing_shard_files(&complete), None);
+        assert_eq!(missing_shard_files(&[PathBuf::from("a.lds")]), None, "not shard names");
+    }
 }

@@ -97,15 +97,22 @@ fn identical_bytes_across_thread_counts_and_shardings() {
         );
     }
     // Shards must cover the whole range exactly once, and come from one spec.
+    // The errors say which trajectories are missing or duplicated.
     let a = generate(&spec, Shard::new(0, 2).unwrap(), false).unwrap();
-    assert!(matches!(
-        Dataset::merge(vec![a.clone()]),
-        Err(SimError::ShapeMismatch(_))
-    ));
-    assert!(matches!(
-        Dataset::merge(vec![a.clone(), a.clone()]),
-        Err(SimError::ShapeMismatch(_))
-    ));
+    let (half, total) = (a.trajectories(), spec.trajectories);
+    let err = Dataset::merge(vec![a.clone()]).unwrap_err();
+    assert!(matches!(err, SimError::ShapeMismatch(_)));
+    assert!(
+        err.to_string()
+            .contains(&format!("trajectories {half}..{total} are in no shard")),
+        "{err}"
+    );
+    let err = Dataset::merge(vec![a.clone(), a.clone()]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("trajectories 0..{half} are in two shards")),
+        "{err}"
+    );
     let other = generate(
         &small_spec(SystemSpec::hnn_three_body(), 23, 43),
         Shard::new(1, 2).unwrap(),

@@ -160,22 +160,35 @@ impl Dataset {
         }
         shards.sort_by_key(|s| s.first_trajectory);
         let spec = shards[0].spec.clone();
-        let mut next = 0;
+        let (mut next, mut missing, mut overlapping) = (0, Vec::new(), Vec::new());
         for s in &shards {
             if s.spec != spec {
                 return Err(SimError::ShapeMismatch("shards come from different specs".into()));
             }
-            if s.first_trajectory != next {
-                return Err(SimError::ShapeMismatch(format!(
-                    "missing or overlapping trajectories at index {next}"
-                )));
+            match s.first_trajectory.cmp(&next) {
+                std::cmp::Ordering::Greater => missing.push(format!("{next}..{}", s.first_trajectory)),
+                std::cmp::Ordering::Less => overlapping.push(format!("{}..{}", s.first_trajectory, next)),
+                std::cmp::Ordering::Equal => {}
             }
-            next += s.trajectories();
+            next = next.max(s.first_trajectory + s.trajectories());
         }
-        if next != spec.trajectories {
+        if next < spec.trajectories {
+            missing.push(format!("{next}..{}", spec.trajectories));
+        }
+        if !missing.is_empty() || !overlapping.is_empty() {
+            let mut problems = Vec::new();
+            if !missing.is_empty() {
+                problems.push(format!("trajectories {} are in no shard", missing.join(", ")));
+            }
+            if !overlapping.is_empty() {
+                problems.push(format!("trajectories {} are in two shards", overlapping.join(", ")));
+            }
             return Err(SimError::ShapeMismatch(format!(
-                "shards cover {next} of {} trajectories",
-                spec.trajectories
+                "{} {} shards of a {}-trajectory dataset: {}",
+                shards.len(),
+                spec.system.name(),
+                spec.trajectories,
+                problems.join("; ")
             )));
         }
         let cat3 = |f: &dyn Fn(&Dataset) -> &Array3<f64>| -> Result<Array3<f64>, SimError> {
