@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use liouville_sim::SimError;
 use liouville_sim::dataset::{Dataset, DatasetSpec, IsingDataset, IsingSpec, Shard, generate};
-use liouville_sim::systems::ising::IsingAlgorithm;
 
 /// Options of `cargo xtask gen-data`.
 #[derive(clap::Args)]
@@ -94,16 +93,12 @@ const STANDARD_SUITE: [&str; 7] = [
     "ising",
 ];
 
-/// Ising configurations at the temperatures of the exact reference table (L = 8).
+/// The standard Ising configurations, with `samples` per temperature when given.
 fn ising_spec(seed: u64, samples: Option<usize>) -> IsingSpec {
+    let standard = IsingSpec::standard(seed);
     IsingSpec {
-        l: 8,
-        temperatures: vec![1.5, 2.0, 2.269185, 2.5, 3.0, 3.5],
-        samples: samples.unwrap_or(1000),
-        spacing: 2,
-        thermalization: 1000,
-        algorithm: IsingAlgorithm::Wolff,
-        seed,
+        samples: samples.unwrap_or(standard.samples),
+        ..standard
     }
 }
 

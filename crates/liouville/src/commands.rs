@@ -12,7 +12,7 @@ use liouville_dynamics::rollout::LearnedField;
 use liouville_integrate::IntegrateError;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
 use liouville_sim::SimError;
-use liouville_sim::dataset::{Dataset, DatasetSpec, Limits, Shard, generate_within};
+use liouville_sim::dataset::{Dataset, DatasetSpec, IsingDataset, IsingSpec, Limits, Shard, generate_within};
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::TrainConfig;
 use ndarray::{Array2, Axis};
@@ -23,9 +23,9 @@ use crate::plot::{Series, line_chart, log_y_chart};
 /// `liouville gen`.
 #[derive(Debug, clap::Args)]
 pub struct GenArgs {
-    /// System: mass_spring, pendulum, two_body, three_body, double_pendulum, driven_pendulum,
-    /// nri_springs, lorenz, seir (with the settings of the papers that use them).
-    #[arg(long)]
+    /// System, with the settings of the papers that use it; `ising` samples L = 8 spin
+    /// configurations at the reference temperatures (`--samples` per temperature).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(DatasetSpec::STANDARD_NAMES))]
     pub system: String,
     /// Number of trajectories (default: the system's standard setting).
     #[arg(long)]
@@ -83,11 +83,14 @@ impl DatasetFormat {
 
 /// Generates a dataset; returns a one-line summary.
 pub fn gen_data(args: &GenArgs, progress: bool) -> Result<String, String> {
+    if args.system == "ising" {
+        return gen_ising(args);
+    }
     let mut spec = DatasetSpec::standard(&args.system, args.seed).ok_or_else(|| {
         format!(
             "unknown system {:?}; choose one of {}",
             args.system,
-            DatasetSpec::STANDARD_NAMES[..9].join(", ")
+            DatasetSpec::STANDARD_NAMES.join(", ")
         )
     })?;
     if let Some(n) = args.trajectories {
@@ -140,6 +143,53 @@ pub fn gen_data(args: &GenArgs, progress: bool) -> Result<String, String> {
     ))
 }
 
+/// `liouville gen --system ising`: spin configurations; the trajectory settings do not apply.
+fn gen_ising(args: &GenArgs) -> Result<String, String> {
+    let not_for_ising = [
+        ("--trajectories", args.trajectories.is_some()),
+        ("--t-end", args.t_end.is_some()),
+        ("--noise", args.noise.is_some()),
+        ("--test-fraction", args.test_fraction.is_some()),
+    ];
+    if let Some((flag, _)) = not_for_ising.iter().find(|(_, given)| *given) {
+        return Err(format!(
+            "{flag} does not apply to ising, which samples spin configurations (--samples per temperature)"
+        ));
+    }
+    let format = DatasetFormat::of(&args.output)?;
+    let standard = IsingSpec::standard(args.seed);
+    let spec = IsingSpec {
+        samples: args.samples.unwrap_or(standard.samples),
+        ..standard
+    };
+    let bytes = spec.temperatures.len() as u128 * spec.samples as u128 * (spec.l * spec.l) as u128;
+    if bytes > (args.max_gigabytes * (1u64 << 30) as f64) as u128 {
+        return Err(format!(
+            "{} × {} configurations of {} spins would take {bytes} bytes, over --max-gigabytes {}",
+            spec.temperatures.len(),
+            spec.samples,
+            spec.l * spec.l,
+            args.max_gigabytes
+        ));
+    }
+    let ds = IsingDataset::generate(&spec).map_err(|e| e.to_string())?;
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    match format {
+        DatasetFormat::Npz => ds.save_npz(&args.output),
+        DatasetFormat::Container => ds.save(&args.output),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "wrote {}: {} temperatures × {} configurations of the L = {} Ising model",
+        args.output.display(),
+        spec.temperatures.len(),
+        spec.samples,
+        spec.l
+    ))
+}
+
 /// `liouville train` settings from a TOML file; every field is optional and a flag given on the
 /// command line wins.
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -177,8 +227,8 @@ pub struct TrainArgs {
     /// Dataset written by `liouville gen` (.lds).
     #[arg(long)]
     pub data: PathBuf,
-    /// Model: baseline, hnn, dissipative_hnn, lnn, delan, neural_ode, leapfrog_ode, srnn.
-    #[arg(long)]
+    /// Model kind.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ModelKind::ALL.map(|k| k.name())))]
     pub model: Option<String>,
     /// Hidden widths, comma-separated.
     #[arg(long, value_delimiter = ',')]
@@ -204,8 +254,8 @@ pub struct TrainArgs {
     /// Neural ODE and SRNN: integrator steps per observation interval (default 2).
     #[arg(long)]
     pub substeps: Option<usize>,
-    /// Neural ODE: backprop or adjoint (default adjoint).
-    #[arg(long)]
+    /// Neural ODE: how gradients pass through the solver (default adjoint).
+    #[arg(long, value_parser = ["backprop", "adjoint"])]
     pub gradient: Option<String>,
     /// TOML file with any of the settings above (flags override it).
     #[arg(long)]

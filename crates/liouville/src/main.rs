@@ -14,14 +14,15 @@ use liouville::showcase::{self, KeplerShowcase};
     name = "liouville",
     version,
     about = "Physics-informed machine learning: simulate, learn, roll out, plot",
-    long_about = "Physics-informed machine learning: simulate, learn, roll out, plot.\n\nWithout a subcommand: the flagship demo (pendulum data, an HNN and the MLP baseline trained, rolled out, scored, plotted into --out)."
+    long_about = "Physics-informed machine learning: simulate, learn, roll out, plot.\n\nWithout a subcommand: the flagship demo (pendulum data, an HNN and the MLP baseline trained, rolled out, scored, plotted into --plot-dir)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Directory for the demo's and the integrators' plots.
-    #[arg(long, global = true, default_value = "out")]
-    out: PathBuf,
+    /// Directory for the default demo's plots (the `demo` and `integrators` subcommands take
+    /// their own `--plot-dir`; the other subcommands write only the files they are given).
+    #[arg(long, default_value = "out")]
+    plot_dir: PathBuf,
     /// No progress bars.
     #[arg(long, global = true)]
     quiet: bool,
@@ -40,6 +41,9 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Directory for the plots.
+        #[arg(long, default_value = "out")]
+        plot_dir: PathBuf,
     },
     /// Generate a dataset of any system.
     Gen(GenArgs),
@@ -64,6 +68,9 @@ enum Command {
         /// rtol = atol of the adaptive methods.
         #[arg(long, default_value_t = 1e-10)]
         tolerance: f64,
+        /// Directory for the plots.
+        #[arg(long, default_value = "out")]
+        plot_dir: PathBuf,
     },
 }
 
@@ -101,9 +108,14 @@ fn main() -> ExitCode {
                 progress,
                 ..Demo::default()
             },
-            &cli.out,
+            &cli.plot_dir,
         ),
-        Some(Command::Demo { steps, t_end, seed }) => run_demo(
+        Some(Command::Demo {
+            steps,
+            t_end,
+            seed,
+            plot_dir,
+        }) => run_demo(
             Demo {
                 steps,
                 t_end,
@@ -111,7 +123,7 @@ fn main() -> ExitCode {
                 progress,
                 ..Demo::default()
             },
-            &cli.out,
+            &plot_dir,
         ),
         Some(Command::Gen(args)) => commands::gen_data(&args, progress),
         Some(Command::Train(args)) => commands::train(&args, progress),
@@ -122,6 +134,7 @@ fn main() -> ExitCode {
             periods,
             dt,
             tolerance,
+            plot_dir,
         }) => run_integrators(
             KeplerShowcase {
                 eccentricity,
@@ -130,7 +143,7 @@ fn main() -> ExitCode {
                 tolerance,
                 ..KeplerShowcase::default()
             },
-            &cli.out,
+            &plot_dir,
             cli.quiet,
         ),
     };

@@ -361,3 +361,58 @@ fn wrong_training_settings_name_the_setting() {
     assert!(err.contains(".npz") && err.contains(".lds"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every choice is listed by `--help` (issue 13), `ising` is one of `gen`'s systems, and the plot
+/// folder is a flag of the commands that plot, not of every subcommand.
+#[test]
+fn help_lists_the_choices_and_scopes_the_plot_folder() {
+    let help = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_liouville"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let gen_help = help(&["gen", "--help"]);
+    for system in liouville_sim::dataset::DatasetSpec::STANDARD_NAMES {
+        assert!(gen_help.contains(system), "gen --help lacks {system}");
+    }
+    let train_help = help(&["train", "--help"]);
+    for kind in liouville_dynamics::catalog::ModelKind::ALL {
+        assert!(train_help.contains(kind.name()), "train --help lacks {}", kind.name());
+    }
+    assert!(train_help.contains("backprop") && train_help.contains("adjoint"));
+    for sub in ["gen", "train", "rollout", "plot"] {
+        let h = help(&[sub, "--help"]);
+        assert!(!h.contains("--plot-dir") && !h.contains("--out "), "{sub} --help: {h}");
+    }
+    for sub in ["demo", "integrators"] {
+        assert!(help(&[sub, "--help"]).contains("--plot-dir"), "{sub}");
+    }
+    // A choice outside the list is refused by the parser with the list.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liouville"))
+        .args(["gen", "--system", "no_such", "-o", "x.lds"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+
+    // ising through gen: configurations, and trajectory flags refused by name.
+    let dir = scratch("ising");
+    let mut g = gen_args("ising", dir.join("ising.lds"));
+    g.trajectories = None;
+    g.test_fraction = None;
+    g.samples = Some(10);
+    let summary = gen_data(&g, false).unwrap();
+    assert!(summary.contains("× 10 configurations"), "{summary}");
+    let ds = liouville_sim::dataset::IsingDataset::load(&dir.join("ising.lds")).unwrap();
+    assert_eq!(ds.spins.shape(), &[6, 10, 8, 8]);
+    g.t_end = Some(3.0);
+    assert!(
+        gen_data(&g, false)
+            .unwrap_err()
+            .contains("--t-end does not apply to ising")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -30,6 +30,23 @@ pub struct IsingSpec {
     pub seed: u64,
 }
 
+impl IsingSpec {
+    /// The standard dataset: L = 8 at the temperatures of the exact reference table
+    /// (`shared/reference/README.md`), 1000 Wolff configurations each, 2 "sweeps" apart after
+    /// 1000 thermalisation sweeps.
+    pub fn standard(seed: u64) -> Self {
+        Self {
+            l: 8,
+            temperatures: vec![1.5, 2.0, 2.269185, 2.5, 3.0, 3.5],
+            samples: 1000,
+            spacing: 2,
+            thermalization: 1000,
+            algorithm: IsingAlgorithm::Wolff,
+            seed,
+        }
+    }
+}
+
 /// Spin configurations `[temperature, sample, row, column]` with their energy and magnetisation
 /// per site `[temperature, sample]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
