@@ -7,11 +7,14 @@
 //! - [`math`]: sin/cos that give the same bits on every platform (datasets are byte-reproducible);
 //! - [`digest`]: the one checksum (FNV-1a 64 from the `fnv` crate) of datasets and checkpoints;
 //! - [`files`]: the one atomic writer (temporary sibling from `tempfile`, fsync, rename), used by
-//!   datasets, checkpoints, reports and plots.
+//!   datasets, checkpoints, reports and plots;
+//! - [`progress`]: the one progress reporter (an indicatif bar on a terminal, periodic log lines
+//!   off one), used by training, dataset generation and the showcase.
 //!
 //! It depends on no other crate of ours, and on nothing heavier than a few small crates.
 
 pub mod digest;
 pub mod files;
 pub mod math;
+pub mod progress;
 pub mod random;

@@ -1,7 +1,7 @@
 //! The training loop and its step: seeded minibatches of any [`Data`], a validation split, early
 //! stopping, learning-rate schedules and clipping, detection of non-finite losses and gradients
-//! (which stops with an error and keeps the last good checkpoint), an indicatif progress bar, and
-//! metrics as JSON lines.
+//! (which stops with an error and keeps the last good checkpoint), progress (a bar on a
+//! terminal, log lines off one), and metrics as JSON lines.
 //!
 //! [`train`] drives one model with one optimiser; [`Trainer`] is its step, public so a caller can
 //! alternate several models and optimisers (a GAN's critic k steps, then its generator) or apply
@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use dfdx::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
+use liouville_base::progress;
 use liouville_base::random::Rng;
 
 pub use crate::batch::{Data, Examples, Rows, Supervised, Window, Windows};
@@ -319,16 +319,7 @@ pub fn train<E: Real, D: Device<E>, M: Configured<E, D>, S: Data, L: Loss<E, D, 
         }
         None => None,
     };
-    let bar = if cfg.progress {
-        ProgressBar::new(cfg.steps as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} training [{bar:30}] {pos}/{len} steps {msg} {elapsed} eta {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let bar = progress::Progress::new("training", "steps", cfg.steps as u64, cfg.progress);
     let mut report = TrainReport {
         steps: 0,
         train_curve: vec![],
@@ -419,6 +410,6 @@ pub fn train<E: Real, D: Device<E>, M: Configured<E, D>, S: Data, L: Loss<E, D, 
             }
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(report)
 }

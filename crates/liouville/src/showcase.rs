@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use liouville_base::progress::Progress;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
 use liouville_integrate::collocation::{Collocation, ImplicitMethod};
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
@@ -177,16 +177,7 @@ fn run_fixed<S: Stepper>(
 /// Runs every method in parallel, with a progress bar on a terminal.
 pub fn run_all(cfg: &KeplerShowcase, quiet: bool) -> Vec<(Method, Result<MethodReport, IntegrateError>)> {
     let methods = Method::all();
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(methods.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} Kepler showcase [{bar:30}] {pos}/{len} methods, {elapsed}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let bar = Progress::new("Kepler showcase", "methods", methods.len() as u64, !quiet);
     let results = methods
         .into_par_iter()
         .map(|m| {
@@ -195,7 +186,7 @@ pub fn run_all(cfg: &KeplerShowcase, quiet: bool) -> Vec<(Method, Result<MethodR
             (m, r)
         })
         .collect();
-    bar.finish_and_clear();
+    bar.finish();
     results
 }
 

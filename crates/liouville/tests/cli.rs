@@ -416,3 +416,55 @@ fn help_lists_the_choices_and_scopes_the_plot_folder() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Off a terminal (here: stderr is a pipe) long commands still report progress as log lines
+/// (issue 13: a run under a scheduler or `| tee` was silent).
+#[test]
+fn progress_is_logged_when_stderr_is_not_a_terminal() {
+    let dir = scratch("progress");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_liouville"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let data = dir.join("p.lds");
+    let data = data.to_str().unwrap();
+    let log = run(&["gen", "--system", "pendulum", "--trajectories", "6", "-o", data]);
+    assert!(log.contains("pendulum: 6/6 trajectories (100 %)"), "{log}");
+    let model = dir.join("m.safetensors");
+    let log = run(&[
+        "train",
+        "--data",
+        data,
+        "--model",
+        "hnn",
+        "--hidden",
+        "8",
+        "--steps",
+        "40",
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    assert!(log.contains("training: 40/40 steps (100 %), loss "), "{log}");
+    assert!(
+        run(&[
+            "--quiet",
+            "gen",
+            "--system",
+            "pendulum",
+            "--trajectories",
+            "2",
+            "-o",
+            data
+        ])
+        .is_empty()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

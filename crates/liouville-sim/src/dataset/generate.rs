@@ -1,7 +1,7 @@
 //! Turning a [`DatasetSpec`] into a [`Dataset`]: per-trajectory random streams, DOP853 ground
 //! truth on the sample grid, exact derivatives, observation noise, and the split.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use liouville_base::progress::Progress;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
 use liouville_integrate::{HamiltonianField, IntegrateError, SeparableHamiltonian, VectorField};
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, s};
@@ -349,17 +349,7 @@ pub fn generate_within(spec: &DatasetSpec, shard: Shard, progress: bool, limits:
             shard.index, shard.count, spec.trajectories
         )));
     }
-    let bar = if progress {
-        ProgressBar::new(range.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} trajectories, {elapsed}, eta {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(spec.system.name());
+    let bar = Progress::new(spec.system.name(), "trajectories", range.len() as u64, progress);
     let results: Vec<Result<Trajectory, SimError>> = range
         .clone()
         .into_par_iter()
@@ -369,7 +359,7 @@ pub fn generate_within(spec: &DatasetSpec, shard: Shard, progress: bool, limits:
             r
         })
         .collect();
-    bar.finish_and_clear();
+    bar.finish();
     let trajectories = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let (t, d) = trajectories[0].states.dim();
     let n = trajectories.len();
