@@ -97,6 +97,16 @@ impl ModelKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// Whether the model's flow conserves a learned energy by construction (HNN, LNN, DeLaN and
+    /// the separable-Hamiltonian recurrent models); such a model cannot fit a dissipative or
+    /// driven system.
+    pub fn conservative(self) -> bool {
+        matches!(
+            self,
+            ModelKind::Hnn | ModelKind::Lnn | ModelKind::Delan | ModelKind::Srnn | ModelKind::LeapfrogOde
+        )
+    }
+
     /// Whether the model works in velocity coordinates (q, q̇) rather than (q, p).
     pub fn lagrangian(self) -> bool {
         matches!(self, ModelKind::Lnn | ModelKind::Delan)

@@ -311,6 +311,13 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         ..ModelOptions::default()
     };
     let ds = Dataset::load(&args.data).map_err(|e| e.to_string())?;
+    let warning = (kind.conservative() && !ds.spec.system.conservative()).then(|| {
+        format!(
+            "warning: {} conserves a learned energy, but {} is not a conservative system (it is driven or dissipative); expect a poor fit — baseline, dissipative_hnn or neural_ode can represent it",
+            kind.name(),
+            ds.spec.system.name()
+        )
+    });
     let train_rows = kind
         .examples(&ds, &ds.train_indices(), &options)
         .map_err(|e| e.to_string())?;
@@ -359,6 +366,9 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         write!(s, ", test field MSE {mse:.3e}").ok();
     }
     write!(s, "\nwrote {}", args.output.display()).ok();
+    if let Some(w) = warning {
+        write!(s, "\n{w}").ok();
+    }
     Ok(s)
 }
 

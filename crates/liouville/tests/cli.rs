@@ -354,6 +354,18 @@ fn wrong_training_settings_name_the_setting() {
         err.contains("line 2") && err.contains("steps") && !err.contains("TrainConfig"),
         "{err}"
     );
+    // A conservative model on a dissipative system trains, with a warning that says why it fits badly.
+    let seir = dir.join("seir.lds");
+    let mut g = gen_args("seir", seir.clone());
+    g.trajectories = Some(4);
+    gen_data(&g, false).unwrap();
+    let summary = train(&train_args(&seir, Some("hnn"), dir.join("m.safetensors")), false).unwrap();
+    assert!(
+        summary.contains("warning: hnn conserves") && summary.contains("seir"),
+        "{summary}"
+    );
+    let summary = train(&train_args(&seir, Some("baseline"), dir.join("m.safetensors")), false).unwrap();
+    assert!(!summary.contains("warning"), "{summary}");
     // A numpy export handed to train used to be "bad magic".
     let npz = dir.join("spring.npz");
     gen_data(&gen_args("mass_spring", npz.clone()), false).unwrap();

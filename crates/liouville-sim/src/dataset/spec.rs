@@ -81,6 +81,16 @@ impl SystemSpec {
         }
     }
 
+    /// Whether the flow conserves an autonomous energy H(q, p): false for the driven, damped
+    /// pendulum (time-dependent forcing, friction), Lorenz-63 and SEIR (dissipative, not
+    /// Hamiltonian at all). NRI springs conserve their spring energy.
+    pub fn conservative(&self) -> bool {
+        !matches!(
+            self,
+            Self::DrivenPendulum { .. } | Self::Lorenz { .. } | Self::Seir { .. }
+        )
+    }
+
     /// Names of the state components.
     pub fn state_labels(&self) -> Vec<String> {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect();
