@@ -1,4 +1,4 @@
-//! Neural ODEs: adjoint gradients against backprop through RK4 (acceptance: 1e-6 in f64),
+//! Neural ODEs: adjoint gradients against backprop through RK4 (to round-off in f64),
 //! backprop against finite differences, training on a spiral, checkpoints and bad input.
 
 use liouville_dynamics::models::DynamicsModel;
@@ -52,7 +52,7 @@ fn loss_with(gradient: OdeGradient, substeps: usize) -> TrajectoryLoss {
 }
 
 #[test]
-fn adjoint_gradients_equal_backprop_gradients_to_1e_6() {
+fn adjoint_gradients_equal_backprop_gradients_to_round_off() {
     let (net, batch) = problem();
     let (lb, gb) = gradients(&net, &loss_with(OdeGradient::Backprop, 25), &batch);
     let (la, ga) = gradients(&net, &loss_with(OdeGradient::Adjoint, 25), &batch);
@@ -60,8 +60,10 @@ fn adjoint_gradients_equal_backprop_gradients_to_1e_6() {
     let scale = gb.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(scale > 1e-3, "a non-trivial gradient ({scale})");
     let worst = gb.iter().zip(&ga).map(|(b, a)| (b - a).abs()).fold(0.0, f64::max);
+    // Measured: 9.4e-14 against a largest component of 3.4e-2 (2.8e-12 relative); the bound
+    // leaves a margin of ≈ 10 for round-off that differs between machines.
     assert!(
-        worst < 1e-6 * scale.max(1.0),
+        worst < 3e-11 * scale,
         "adjoint vs backprop: worst {worst:e} (scale {scale})"
     );
     // The agreement is a discretisation effect: with coarse steps the two differ visibly.
@@ -92,6 +94,37 @@ fn adjoint_training_learns_a_spiral_from_trajectories() {
     let ds = generate(&DatasetSpec::new(system, 12, 21, 3.0).seed(3), Shard::whole(), false).unwrap();
     let data = windows(&ds, &(0..12).collect::<Vec<_>>(), 2).unwrap();
     assert_eq!(data.target_width, 4);
+    // The gradient the training follows points where the exact one does: at the training
+    // settings (2 substeps) the adjoint's gradient is within 1e-7 of backprop's (measured 1.8e-9), the exact
+    // gradient of the discrete loss (checked against finite differences above); a wrong sign or
+    // a missing term in the adjoint would turn it away.
+    let dev = Cpu::default();
+    let net = Mlp::<f64, Cpu>::new(&dev, &[2, 32, 2], Activation::Tanh, Init::Orthogonal, 1).unwrap();
+    let rows = data.rows();
+    let batch = Supervised {
+        inputs: dev.tensor_from_vec(data.inputs.clone(), (rows, data.input_width)),
+        targets: dev.tensor_from_vec(data.targets.clone(), (rows, data.target_width)),
+    };
+    let training_loss = |gradient| TrajectoryLoss {
+        interval: 0.15,
+        substeps: 2,
+        gradient,
+    };
+    let (_, exact) = gradients(&net, &training_loss(OdeGradient::Backprop), &batch);
+    let (_, adjoint) = gradients(&net, &training_loss(OdeGradient::Adjoint), &batch);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let cosine = dot(&exact, &adjoint) / (dot(&exact, &exact) * dot(&adjoint, &adjoint)).sqrt();
+    let relative = exact
+        .iter()
+        .zip(&adjoint)
+        .map(|(e, a)| (e - a).abs())
+        .fold(0.0, f64::max)
+        / exact.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    eprintln!("spiral: adjoint vs exact gradient, cosine {cosine}, relative {relative:e}");
+    assert!(
+        cosine > 0.999_999 && relative < 1e-7,
+        "cosine {cosine}, relative {relative:e}"
+    );
     let mut ode = NeuralOde::new(2, &[32], 0.15, 2, OdeGradient::Adjoint, 1).unwrap();
     let before = ode.field(ndarray::array![[1.0, 0.0]].view()).unwrap();
     let cfg = TrainConfig {
