@@ -17,7 +17,13 @@ fn demo_scores_models_and_writes_plots() {
     let report = run(&cfg, &out).unwrap();
     let names: Vec<&str> = report.rows.iter().map(|r| r.model).collect();
     assert_eq!(names, ["ground truth", "baseline", "HNN"]);
-    assert!(report.rows[0].energy_drift < 1e-9 && report.rows[0].trajectory_error == 0.0);
+    // The ground truth against an independent solve (Dopri5 at 1e-13), not against itself.
+    let truth = &report.rows[0];
+    assert!(truth.energy_drift < 1e-9, "{truth:?}");
+    assert!(
+        truth.trajectory_error > 0.0 && truth.trajectory_error < 1e-8,
+        "{truth:?}"
+    );
     assert!(
         report.rows[2].energy_mse < report.rows[1].energy_mse,
         "HNN {} vs baseline {}",
@@ -28,6 +34,10 @@ fn demo_scores_models_and_writes_plots() {
     for p in &report.plots {
         assert!(std::fs::metadata(p).unwrap().len() > 1000, "{}", p.display());
     }
-    assert!(table(&cfg, &report).contains("HNN"));
+    let printed = table(&cfg, &report);
+    assert!(
+        printed.contains("HNN") && printed.contains("drifts") && printed.contains("in phase"),
+        "{printed}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
