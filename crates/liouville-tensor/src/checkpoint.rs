@@ -51,6 +51,20 @@ pub struct Header {
     /// FNV-1a 64 of the tensors' bytes in parameter order, hex: a flipped weight is found on
     /// load instead of silently changing the physics.
     pub digest: String,
+    /// What the model was trained on, when its trainer recorded it ([`record_provenance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_on: Option<Provenance>,
+}
+
+/// The data a checkpoint was trained on: the system's name and the names of the state
+/// components in the model's coordinates, so that a rollout can label its columns and warn when
+/// it is started on another system's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The system (e.g. "pendulum").
+    pub system: String,
+    /// Names of the model's input components (e.g. ["q", "p"], or ["q0", "qdot0"]).
+    pub state_labels: Vec<String>,
 }
 
 impl Header {
@@ -121,6 +135,7 @@ pub fn to_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
         step: progress.map(|p| p.step),
         loss: progress.map(|p| p.loss).filter(|l| l.is_finite()),
         digest,
+        trained_on: None,
     };
     let views = host
         .iter()
@@ -131,6 +146,27 @@ pub fn to_safetensors<E: Real, D: Device<E>, M: Configured<E, D>>(
     let meta: HashMap<String, String> = HashMap::from([("liouville".to_string(), json)]);
     safetensors::tensor::serialize(views, Some(meta))
         .map_err(|e| TensorError::InvalidConfig(format!("safetensors: {e}")))
+}
+
+/// Records in the header of the checkpoint at `path` what it was trained on (the tensors and their
+/// digest are unchanged), rewriting the file atomically.
+pub fn record_provenance(path: &Path, provenance: Provenance) -> Result<(), TensorError> {
+    let bytes = read(path)?;
+    let mut header = header_of(&bytes, path)?;
+    header.trained_on = Some(provenance);
+    let bad = |message: String| TensorError::Checkpoint {
+        path: path.to_owned(),
+        message,
+    };
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let json = serde_json::to_string(&header).map_err(|e| TensorError::InvalidConfig(format!("header: {e}")))?;
+    let meta: HashMap<String, String> = HashMap::from([("liouville".to_string(), json)]);
+    let rewritten = safetensors::tensor::serialize(tensors.tensors(), Some(meta))
+        .map_err(|e| TensorError::InvalidConfig(format!("safetensors: {e}")))?;
+    liouville_base::files::write_atomic(path, &rewritten).map_err(|source| TensorError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Saves `model` to `path` atomically.

@@ -158,6 +158,19 @@ fn checkpoints_round_trip_bit_identically_and_reject_bad_files() {
             bytes,
             "save -> load -> save changed the bytes"
         );
+        // Recording provenance changes the header only: the same weights load, the digest holds.
+        let provenance = checkpoint::Provenance {
+            system: "pendulum".into(),
+            state_labels: vec!["q".into(), "p".into()],
+        };
+        checkpoint::record_provenance(&path, provenance.clone()).unwrap();
+        let (annotated, meta) = checkpoint::load::<f64, Cpu, Mlp<f64, Cpu>>(&dev, &path).unwrap();
+        assert_eq!(meta.trained_on, Some(provenance));
+        for (a, b) in model.weights.iter().zip(&annotated.weights) {
+            assert_eq!(a.as_vec(), b.as_vec());
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(checkpoint::read_header(&path).unwrap().trained_on, None);
         // One flipped bit in a weight is caught by the digest, not loaded.
         let mut flipped = bytes.clone();
         let at = flipped.len() - 8; // the lowest mantissa byte of the last f64

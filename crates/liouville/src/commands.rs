@@ -13,6 +13,7 @@ use liouville_integrate::IntegrateError;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, Output};
 use liouville_sim::SimError;
 use liouville_sim::dataset::{Dataset, DatasetSpec, IsingDataset, IsingSpec, Limits, Shard, generate_within};
+use liouville_tensor::checkpoint::{self, Provenance};
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::TrainConfig;
 use ndarray::{Array2, Axis};
@@ -345,6 +346,14 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     model.save(&args.output).map_err(|e| e.to_string())?;
+    // Rollouts label their columns and check their starting data against this.
+    let provenance = Provenance {
+        system: ds.spec.system.name().to_string(),
+        state_labels: model_labels(kind, &ds),
+    };
+    for path in std::iter::once(&args.output).chain(cfg.checkpoint.as_ref().filter(|p| p.exists())) {
+        checkpoint::record_provenance(path, provenance.clone()).map_err(|e| e.to_string())?;
+    }
     let mut s = format!(
         "trained {} ({} steps) on {} rows; final training loss {:.3e}",
         kind.name(),
@@ -370,6 +379,20 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         write!(s, "\n{w}").ok();
     }
     Ok(s)
+}
+
+/// The names of a model's state components on `ds`: the dataset's for canonical models, (q, q̇)
+/// for Lagrangian ones.
+fn model_labels(kind: ModelKind, ds: &Dataset) -> Vec<String> {
+    if kind.lagrangian() {
+        let dof = ds.state_labels.len() / 2;
+        (0..dof)
+            .map(|i| format!("q{i}"))
+            .chain((0..dof).map(|i| format!("qdot{i}")))
+            .collect()
+    } else {
+        ds.state_labels.clone()
+    }
 }
 
 /// `liouville rollout`.
@@ -408,7 +431,11 @@ pub struct RolloutArgs {
 /// Rolls a trained model out to CSV.
 pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
     let (kind, model) = catalog::load(&args.model).map_err(|e| e.to_string())?;
+    let trained_on = checkpoint::read_header(&args.model)
+        .map_err(|e| e.to_string())?
+        .trained_on;
     let dim = model.dim();
+    let mut warning = None;
     let (y0, labels) = match (&args.data, &args.start) {
         (Some(path), None) => {
             let ds = Dataset::load(path).map_err(|e| e.to_string())?;
@@ -431,18 +458,23 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
                     }
                 })
                 .collect::<Result<_, _>>()?;
-            let labels = if kind.lagrangian() {
-                let dof = dim / 2;
-                (0..dof)
-                    .map(|i| format!("q{i}"))
-                    .chain((0..dof).map(|i| format!("qdot{i}")))
-                    .collect()
-            } else {
-                ds.state_labels.clone()
-            };
-            (rows, labels)
+            if let Some(t) = trained_on.as_ref().filter(|t| t.system != ds.spec.system.name()) {
+                warning = Some(format!(
+                    "warning: the model was trained on {} data, these starts are from {}",
+                    t.system,
+                    ds.spec.system.name()
+                ));
+            }
+            (rows, model_labels(kind, &ds))
         }
-        (None, Some(s)) => (vec![s.clone()], (0..dim).map(|i| format!("x{i}")).collect()),
+        (None, Some(s)) => {
+            // The trained-on labels when the checkpoint records them, so `plot --x q --y p` works.
+            let labels = match &trained_on {
+                Some(t) if t.state_labels.len() == dim => t.state_labels.clone(),
+                _ => (0..dim).map(|i| format!("x{i}")).collect(),
+            };
+            (vec![s.clone()], labels)
+        }
         _ => return Err("give --data or --start".into()),
     };
     if y0.iter().any(|r| r.len() != dim) {
@@ -483,14 +515,18 @@ pub fn rollout(args: &RolloutArgs) -> Result<String, String> {
         }
     }
     liouville_sim::dataset::container::write_atomic(&args.output, csv.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(format!(
+    let mut summary = format!(
         "rolled {} out from {} start(s) to t = {}: {} rows, wrote {}",
         kind.name(),
         y0.nrows(),
         args.t_end,
         sol.times.len() * y0.nrows(),
         args.output.display()
-    ))
+    );
+    if let Some(w) = warning {
+        write!(summary, "\n{w}").ok();
+    }
+    Ok(summary)
 }
 
 /// `liouville plot`.

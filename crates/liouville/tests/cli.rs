@@ -538,5 +538,33 @@ fn a_rolled_out_hnn_keeps_the_pendulum_energy() {
         // Measured 1.6e-3 and 2.4e-3.
         assert!(drift < 1e-2, "trajectory {k}: relative energy drift {drift:e}");
     }
+    // The checkpoint records what it was trained on: a --start rollout names its columns, and
+    // starts from another system's data get a warning.
+    let start_csv = dir.join("start.csv");
+    let r = rollout_args(
+        dir.join("hnn.safetensors"),
+        None,
+        Some(vec![1.0, 0.0]),
+        start_csv.clone(),
+    );
+    rollout(&r).unwrap();
+    assert!(
+        std::fs::read_to_string(&start_csv)
+            .unwrap()
+            .starts_with("t,trajectory,q,p\n")
+    );
+    let spring = dir.join("spring.lds");
+    gen_data(&gen_args("mass_spring", spring.clone()), false).unwrap();
+    let r = rollout_args(dir.join("hnn.safetensors"), Some(spring), None, dir.join("other.csv"));
+    let summary = rollout(&r).unwrap();
+    assert!(
+        summary.contains("warning: the model was trained on pendulum data, these starts are from mass_spring"),
+        "{summary}"
+    );
+    assert!(
+        !rollout(&rollout_args(dir.join("hnn.safetensors"), Some(data), None, csv))
+            .unwrap()
+            .contains("warning")
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
