@@ -17,4 +17,6 @@ pub mod digest;
 pub mod files;
 pub mod math;
 pub mod progress;
+#[cfg(feature = "proptest")]
+pub mod property;
 pub mod random;

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Fixed;
+use liouville_base::property;
 use liouville_integrate::collocation::Collocation;
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::reference::HarmonicOscillator;
@@ -12,7 +13,6 @@ use liouville_integrate::splitting::Splitting;
 use liouville_integrate::{HamiltonianField, SeparableHamiltonian, Stepper, energies};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// V(q) = Σᵢ (aᵢqᵢ² + bᵢqᵢ⁴) + c q₁²q₂², T = |p|²/2, with bᵢ, c ≥ 0 so V is confining.
 #[derive(Debug, Clone, Copy)]
@@ -112,44 +112,31 @@ fn check<H: SeparableHamiltonian + Clone + Send + Sync + 'static>(
 
 #[test]
 fn random_oscillators_keep_energy_bounded() {
-    let mut runner = runner();
     let strategy = (0.5f64..2.0, 0.5f64..2.0, prop::collection::vec(-1.0f64..1.0, 8));
-    runner
-        .run(&strategy, |(mass, stiffness, init)| {
-            let y0 = Array2::from_shape_vec((4, 2), init)
-                .unwrap()
-                .mapv(|v| v + 0.1f64.copysign(v));
-            check(HarmonicOscillator { mass, stiffness }, y0, 0.02)
-        })
-        .unwrap();
+    property::check(CASES, &strategy, |(mass, stiffness, init)| {
+        let y0 = Array2::from_shape_vec((4, 2), init)
+            .unwrap()
+            .mapv(|v| v + 0.1f64.copysign(v));
+        check(HarmonicOscillator { mass, stiffness }, y0, 0.02)
+    });
 }
 
 #[test]
 fn random_polynomial_potentials_keep_energy_bounded() {
-    let mut runner = runner();
     let strategy = (
         prop::array::uniform2(-0.5f64..1.0),
         prop::array::uniform2(0.05f64..1.0),
         0.0f64..0.5,
         prop::collection::vec(-1.0f64..1.0, 8),
     );
-    runner
-        .run(&strategy, |(a, b, c, init)| {
-            let y0 = Array2::from_shape_vec((2, 4), init).unwrap();
-            check(Polynomial { a, b, c }, y0, 0.01)
-        })
-        .unwrap();
+    property::check(CASES, &strategy, |(a, b, c, init)| {
+        let y0 = Array2::from_shape_vec((2, 4), init).unwrap();
+        check(Polynomial { a, b, c }, y0, 0.01)
+    });
 }
 
-fn runner() -> TestRunner {
-    TestRunner::new_with_rng(
-        Config {
-            cases: 4,
-            ..Config::default()
-        },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    )
-}
+/// Cases per property: each runs 10⁵ steps of four or two trajectories.
+const CASES: u32 = 4;
 
 /// The criterion can fail: RK4's energy error drifts and is caught by it.
 #[test]

@@ -1,11 +1,11 @@
 //! Acceptance 4: datasets round-trip; identical bytes across thread counts and shardings; random,
 //! truncated or bit-flipped bytes never panic the loader; atomic writes; `.npz` export.
 
+use liouville_base::property::check;
 use liouville_sim::SimError;
 use liouville_sim::dataset::{Dataset, DatasetSpec, IsingDataset, IsingSpec, Shard, SystemSpec, generate};
 use liouville_sim::systems::ising::IsingAlgorithm;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fn small_spec(system: SystemSpec, n: usize, seed: u64) -> DatasetSpec {
     DatasetSpec::new(system, n, 12, 2.0)
@@ -20,16 +20,6 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .build()
         .unwrap()
         .install(f)
-}
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new_with_rng(
-        Config {
-            cases,
-            ..Config::default()
-        },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    )
 }
 
 #[test]
@@ -54,16 +44,14 @@ fn datasets_round_trip_through_bytes_and_files() {
             frequency: 2.0,
         },
     ];
-    let mut r = runner(16);
-    r.run(&(0usize..systems.len(), 1usize..6, any::<u64>()), |(k, n, seed)| {
+    check(16, &(0usize..systems.len(), 1usize..6, any::<u64>()), |(k, n, seed)| {
         let ds = generate(&small_spec(systems[k].clone(), n, seed), Shard::whole(), false).unwrap();
         let bytes = ds.to_bytes().unwrap();
         let back = Dataset::from_bytes(&bytes).unwrap();
         prop_assert_eq!(&back, &ds);
         prop_assert_eq!(back.to_bytes().unwrap(), bytes);
         Ok(())
-    })
-    .unwrap();
+    });
     let dir = tempdir("roundtrip");
     let ds = generate(&small_spec(SystemSpec::nri_springs(), 3, 1), Shard::whole(), false).unwrap();
     let path = dir.join("nri.lds");
@@ -149,39 +137,29 @@ fn random_truncated_and_flipped_bytes_never_panic_the_loader() {
             "truncated to {len} bytes was accepted"
         );
     }
-    // Each property gets its own runner (a reused one keeps its success count and runs no cases
-    // the second time), and counts the cases it ran.
-    let ran = std::cell::Cell::new(0usize);
-    runner(256)
-        .run(&prop::collection::vec(any::<u8>(), 0..512), |random| {
-            ran.set(ran.get() + 1);
-            prop_assert!(Dataset::from_bytes(&random).is_err());
-            // A valid header and checksum around random bytes reaches the codec and shape checks.
-            let framed = liouville_sim::dataset::container::assemble(
-                liouville_sim::dataset::container::Kind::Trajectories,
-                [1, 1, 1],
-                &random,
-            );
-            prop_assert!(Dataset::from_bytes(&framed).is_err());
-            let mut prefixed = bytes[..64].to_vec();
-            prefixed.extend_from_slice(&random);
-            prop_assert!(Dataset::from_bytes(&prefixed).is_err());
-            Ok(())
-        })
-        .unwrap();
-    assert!(ran.get() >= 256, "the random-bytes property ran {} cases", ran.get());
-    ran.set(0);
-    runner(256)
-        .run(&(0..bytes.len(), 0u8..8), |(at, bit)| {
-            ran.set(ran.get() + 1);
-            let mut flipped = bytes.clone();
-            flipped[at] ^= 1 << bit;
-            // A flipped bit is caught by the magic, version, shape, length or checksum checks.
-            prop_assert!(Dataset::from_bytes(&flipped).is_err());
-            Ok(())
-        })
-        .unwrap();
-    assert!(ran.get() >= 256, "the bit-flip property ran {} cases", ran.get());
+    // Each property gets its own runner and counts the cases it ran (property::check; a reused
+    // runner keeps its success count and ran no cases the second time).
+    check(256, &prop::collection::vec(any::<u8>(), 0..512), |random| {
+        prop_assert!(Dataset::from_bytes(&random).is_err());
+        // A valid header and checksum around random bytes reaches the codec and shape checks.
+        let framed = liouville_sim::dataset::container::assemble(
+            liouville_sim::dataset::container::Kind::Trajectories,
+            [1, 1, 1],
+            &random,
+        );
+        prop_assert!(Dataset::from_bytes(&framed).is_err());
+        let mut prefixed = bytes[..64].to_vec();
+        prefixed.extend_from_slice(&random);
+        prop_assert!(Dataset::from_bytes(&prefixed).is_err());
+        Ok(())
+    });
+    check(256, &(0..bytes.len(), 0u8..8), |(at, bit)| {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 1 << bit;
+        // A flipped bit is caught by the magic, version, shape, length or checksum checks.
+        prop_assert!(Dataset::from_bytes(&flipped).is_err());
+        Ok(())
+    });
     // Other kinds and versions are typed errors.
     let mut wrong_version = bytes.clone();
     wrong_version[8] = 9;

@@ -4,13 +4,13 @@
 //! parameter silently loses its gradient.
 
 use dfdx::prelude::*;
+use liouville_base::property::check;
 use liouville_tensor::losses::{gradient_penalty, hnn_loss, lnn_loss};
 use liouville_tensor::mlp::Matrix;
 use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
 use liouville_tensor::train::Loss;
 use liouville_tensor::{Activation, Init, Mlp};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 const EPS: f64 = 1e-6;
 /// Relative error with entries below this scale compared absolutely.
@@ -18,16 +18,6 @@ const FLOOR: f64 = 1e-3;
 
 fn rel_err(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(FLOOR)
-}
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new_with_rng(
-        Config {
-            cases,
-            ..Config::default()
-        },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    )
 }
 
 fn activation() -> impl Strategy<Value = Activation> {
@@ -93,50 +83,48 @@ fn input_gradients_and_hessian_vector_products_match_finite_differences() {
         any::<u64>(),
         prop::collection::vec(-1.5f64..1.5, 64),
     );
-    runner(48)
-        .run(&strategy, |(n_in, hidden, act, seed, values)| {
-            let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([1]).collect();
-            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
-            let batch = 3;
-            let x = matrix(&dev, batch, n_in, &values);
-            let v = matrix(&dev, batch, n_in, &values[32..]);
-            let d = mlp.energy_derivatives(&x, std::slice::from_ref(&v), NoneTape).unwrap();
-            let (grad, hvp) = (d.gradient.as_vec(), d.hvps[0].as_vec());
-            let xs = x.as_vec();
-            let vs = v.as_vec();
-            let mut worst: f64 = 0.0;
-            for k in 0..n_in {
-                let shift = |delta: f64| {
-                    let mut p = xs.clone();
-                    for r in 0..batch {
-                        p[r * n_in + k] += delta;
-                    }
-                    energy(&mlp, &dev.tensor_from_vec(p, (batch, n_in)))
-                };
-                let (up, down) = (shift(EPS), shift(-EPS));
+    check(48, &strategy, |(n_in, hidden, act, seed, values)| {
+        let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([1]).collect();
+        let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
+        let batch = 3;
+        let x = matrix(&dev, batch, n_in, &values);
+        let v = matrix(&dev, batch, n_in, &values[32..]);
+        let d = mlp.energy_derivatives(&x, std::slice::from_ref(&v), NoneTape).unwrap();
+        let (grad, hvp) = (d.gradient.as_vec(), d.hvps[0].as_vec());
+        let xs = x.as_vec();
+        let vs = v.as_vec();
+        let mut worst: f64 = 0.0;
+        for k in 0..n_in {
+            let shift = |delta: f64| {
+                let mut p = xs.clone();
                 for r in 0..batch {
-                    worst = worst.max(rel_err(grad[r * n_in + k], (up[r] - down[r]) / (2.0 * EPS)));
+                    p[r * n_in + k] += delta;
                 }
-            }
-            // Hv = (∇E(x + εv) - ∇E(x - εv)) / 2ε.
-            let grad_at = |delta: f64| {
-                let p: Vec<f64> = xs.iter().zip(&vs).map(|(x, v)| x + delta * v).collect();
-                mlp.energy_derivatives(&dev.tensor_from_vec(p, (batch, n_in)), &[], NoneTape)
-                    .unwrap()
-                    .gradient
-                    .as_vec()
+                energy(&mlp, &dev.tensor_from_vec(p, (batch, n_in)))
             };
-            let (up, down) = (grad_at(EPS), grad_at(-EPS));
-            for i in 0..batch * n_in {
-                worst = worst.max(rel_err(hvp[i], (up[i] - down[i]) / (2.0 * EPS)));
+            let (up, down) = (shift(EPS), shift(-EPS));
+            for r in 0..batch {
+                worst = worst.max(rel_err(grad[r * n_in + k], (up[r] - down[r]) / (2.0 * EPS)));
             }
-            prop_assert!(
-                worst < 1e-6,
-                "widths {widths:?} {act:?}: worst relative error {worst:e}"
-            );
-            Ok(())
-        })
-        .unwrap();
+        }
+        // Hv = (∇E(x + εv) - ∇E(x - εv)) / 2ε.
+        let grad_at = |delta: f64| {
+            let p: Vec<f64> = xs.iter().zip(&vs).map(|(x, v)| x + delta * v).collect();
+            mlp.energy_derivatives(&dev.tensor_from_vec(p, (batch, n_in)), &[], NoneTape)
+                .unwrap()
+                .gradient
+                .as_vec()
+        };
+        let (up, down) = (grad_at(EPS), grad_at(-EPS));
+        for i in 0..batch * n_in {
+            worst = worst.max(rel_err(hvp[i], (up[i] - down[i]) / (2.0 * EPS)));
+        }
+        prop_assert!(
+            worst < 1e-6,
+            "widths {widths:?} {act:?}: worst relative error {worst:e}"
+        );
+        Ok(())
+    });
 }
 
 #[test]
@@ -149,17 +137,15 @@ fn hnn_loss_parameter_gradients_match_finite_differences() {
         any::<u64>(),
         prop::collection::vec(-1.0f64..1.0, 64),
     );
-    runner(16)
-        .run(&strategy, |(dof, hidden, act, seed, values)| {
-            let widths: Vec<usize> = std::iter::once(2 * dof).chain(hidden).chain([1]).collect();
-            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Orthogonal, seed).unwrap();
-            let x = matrix(&dev, 4, 2 * dof, &values);
-            let x_dot = matrix(&dev, 4, 2 * dof, &values[16..]);
-            let worst = worst_parameter_error(&mlp, &FixedLoss::Hnn(x, x_dot));
-            prop_assert!(worst < 1e-6, "HNN {widths:?} {act:?}: {worst:e}");
-            Ok(())
-        })
-        .unwrap();
+    check(16, &strategy, |(dof, hidden, act, seed, values)| {
+        let widths: Vec<usize> = std::iter::once(2 * dof).chain(hidden).chain([1]).collect();
+        let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Orthogonal, seed).unwrap();
+        let x = matrix(&dev, 4, 2 * dof, &values);
+        let x_dot = matrix(&dev, 4, 2 * dof, &values[16..]);
+        let worst = worst_parameter_error(&mlp, &FixedLoss::Hnn(x, x_dot));
+        prop_assert!(worst < 1e-6, "HNN {widths:?} {act:?}: {worst:e}");
+        Ok(())
+    });
 }
 
 #[test]
@@ -173,21 +159,19 @@ fn lnn_loss_parameter_gradients_match_finite_differences() {
         any::<u64>(),
         prop::collection::vec(-1.0f64..1.0, 64),
     );
-    runner(16)
-        .run(&strategy, |(dof, hidden, act, prior, seed, values)| {
-            let widths: Vec<usize> = std::iter::once(2 * dof).chain(hidden).chain([1]).collect();
-            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
-            let x = matrix(&dev, 3, 2 * dof, &values);
-            let target = matrix(&dev, 3, dof, &values[20..]);
-            // Without the prior ∂²L/∂q̇² can be near singular at random weights; FD is then
-            // ill-conditioned, so only well-conditioned draws are compared.
-            let loss = |m: &Mlp<f64, Cpu>| lnn_loss(m, &x, &target, prior, NoneTape).unwrap().as_vec()[0];
-            prop_assume!(loss(&mlp).is_finite() && loss(&mlp) < 1e6);
-            let worst = worst_parameter_error(&mlp, &FixedLoss::Lnn(x, target, prior));
-            prop_assert!(worst < 1e-6, "LNN {widths:?} {act:?} prior {prior}: {worst:e}");
-            Ok(())
-        })
-        .unwrap();
+    check(16, &strategy, |(dof, hidden, act, prior, seed, values)| {
+        let widths: Vec<usize> = std::iter::once(2 * dof).chain(hidden).chain([1]).collect();
+        let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
+        let x = matrix(&dev, 3, 2 * dof, &values);
+        let target = matrix(&dev, 3, dof, &values[20..]);
+        // Without the prior ∂²L/∂q̇² can be near singular at random weights; FD is then
+        // ill-conditioned, so only well-conditioned draws are compared.
+        let loss = |m: &Mlp<f64, Cpu>| lnn_loss(m, &x, &target, prior, NoneTape).unwrap().as_vec()[0];
+        prop_assume!(loss(&mlp).is_finite() && loss(&mlp) < 1e6);
+        let worst = worst_parameter_error(&mlp, &FixedLoss::Lnn(x, target, prior));
+        prop_assert!(worst < 1e-6, "LNN {widths:?} {act:?} prior {prior}: {worst:e}");
+        Ok(())
+    });
 }
 
 #[test]
@@ -200,16 +184,14 @@ fn gradient_penalty_parameter_gradients_match_finite_differences() {
         any::<u64>(),
         prop::collection::vec(-1.0f64..1.0, 64),
     );
-    runner(16)
-        .run(&strategy, |(n_in, hidden, act, seed, values)| {
-            let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([1]).collect();
-            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
-            let x = matrix(&dev, 5, n_in, &values);
-            let worst = worst_parameter_error(&mlp, &FixedLoss::Penalty(x));
-            prop_assert!(worst < 1e-6, "GP {widths:?} {act:?}: {worst:e}");
-            Ok(())
-        })
-        .unwrap();
+    check(16, &strategy, |(n_in, hidden, act, seed, values)| {
+        let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([1]).collect();
+        let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
+        let x = matrix(&dev, 5, n_in, &values);
+        let worst = worst_parameter_error(&mlp, &FixedLoss::Penalty(x));
+        prop_assert!(worst < 1e-6, "GP {widths:?} {act:?}: {worst:e}");
+        Ok(())
+    });
 }
 
 /// Acceptance 2: no parameter silently loses its gradient. Every weight and hidden bias of an
@@ -265,34 +247,32 @@ fn jacobian_vector_products_match_finite_differences() {
         any::<u64>(),
         prop::collection::vec(-1.5f64..1.5, 64),
     );
-    runner(48)
-        .run(&strategy, |(n_in, hidden, n_out, act, seed, values)| {
-            let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([n_out]).collect();
-            let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
-            let batch = 3;
-            let x = matrix(&dev, batch, n_in, &values);
-            let v = matrix(&dev, batch, n_in, &values[32..]);
-            let mut tp = liouville_tensor::tape::Threaded::new(NoneTape);
-            let (out, tangents) = mlp
-                .forward_with_tangents(&mut tp, &x, std::slice::from_ref(&v))
-                .unwrap();
-            prop_assert_eq!(out.as_vec(), mlp.forward(&x, NoneTape).unwrap().as_vec());
-            let jvp = tangents[0].as_vec();
-            let at = |delta: f64| {
-                let p: Vec<f64> = x.as_vec().iter().zip(v.as_vec()).map(|(x, v)| x + delta * v).collect();
-                mlp.forward(&dev.tensor_from_vec(p, (batch, n_in)), NoneTape)
-                    .unwrap()
-                    .as_vec()
-            };
-            let (up, down) = (at(EPS), at(-EPS));
-            let worst = (0..batch * n_out)
-                .map(|i| rel_err(jvp[i], (up[i] - down[i]) / (2.0 * EPS)))
-                .fold(0.0, f64::max);
-            prop_assert!(
-                worst < 1e-6,
-                "widths {widths:?} {act:?}: worst relative error {worst:e}"
-            );
-            Ok(())
-        })
-        .unwrap();
+    check(48, &strategy, |(n_in, hidden, n_out, act, seed, values)| {
+        let widths: Vec<usize> = std::iter::once(n_in).chain(hidden).chain([n_out]).collect();
+        let mlp = Mlp::<f64, Cpu>::new(&dev, &widths, act, Init::Xavier, seed).unwrap();
+        let batch = 3;
+        let x = matrix(&dev, batch, n_in, &values);
+        let v = matrix(&dev, batch, n_in, &values[32..]);
+        let mut tp = liouville_tensor::tape::Threaded::new(NoneTape);
+        let (out, tangents) = mlp
+            .forward_with_tangents(&mut tp, &x, std::slice::from_ref(&v))
+            .unwrap();
+        prop_assert_eq!(out.as_vec(), mlp.forward(&x, NoneTape).unwrap().as_vec());
+        let jvp = tangents[0].as_vec();
+        let at = |delta: f64| {
+            let p: Vec<f64> = x.as_vec().iter().zip(v.as_vec()).map(|(x, v)| x + delta * v).collect();
+            mlp.forward(&dev.tensor_from_vec(p, (batch, n_in)), NoneTape)
+                .unwrap()
+                .as_vec()
+        };
+        let (up, down) = (at(EPS), at(-EPS));
+        let worst = (0..batch * n_out)
+            .map(|i| rel_err(jvp[i], (up[i] - down[i]) / (2.0 * EPS)))
+            .fold(0.0, f64::max);
+        prop_assert!(
+            worst < 1e-6,
+            "widths {widths:?} {act:?}: worst relative error {worst:e}"
+        );
+        Ok(())
+    });
 }
