@@ -148,9 +148,9 @@ fn chart(
     let svg = path.extension().is_some_and(|e| e == "svg");
     liouville_base::files::write_atomic_with(path, |tmp| {
         if svg {
-            draw_chart(SVGBackend::new(tmp, (1100, 700)).into_drawing_area(), &spec)
+            draw_chart(SVGBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area(), &spec)
         } else {
-            draw_chart(BitMapBackend::new(tmp, (1100, 700)).into_drawing_area(), &spec)
+            draw_chart(BitMapBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area(), &spec)
         }
     })
     .map_err(|e| match e {
@@ -163,6 +163,128 @@ fn chart(
             message,
         },
     })
+}
+
+/// Plot width in pixels; a series with more points than this is drawn as its envelope.
+const WIDTH: u32 = 1100;
+const HEIGHT: u32 = 700;
+
+/// Tableau's 10 colours followed by 6 darker ones (from Tableau 20b), all dark enough to read on
+/// white (Palette99 included #FFFAC8) and distinct for the 15 curves of the integrator showcase.
+const COLOURS: [RGBColor; 16] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(57, 59, 121),
+    RGBColor(99, 121, 57),
+    RGBColor(140, 109, 49),
+    RGBColor(132, 60, 57),
+    RGBColor(123, 65, 115),
+    RGBColor(0, 0, 0),
+];
+
+/// Up to this many series the legend sits in the emptiest corner; beyond, in a panel beside the
+/// axes, so that it never covers data.
+const LEGEND_IN_AXES: usize = 4;
+/// Width of the legend panel.
+const LEGEND_PANEL: u32 = 250;
+
+fn colour(i: usize) -> RGBColor {
+    COLOURS[i % COLOURS.len()]
+}
+
+/// A series with x non-decreasing and more points than `columns`, reduced to the first, lowest,
+/// highest and last point of each of `columns` equal x-bins, in x order: what a pixel column
+/// shows, without drawing millions of segments (whose thick joins rasterised as spikes above
+/// the data). Other series (phase portraits, where x turns back) are returned unchanged.
+fn envelope(points: &[(f64, f64)], x_range: &std::ops::Range<f64>, columns: usize) -> Vec<(f64, f64)> {
+    let monotone = points.windows(2).all(|w| w[1].0 >= w[0].0);
+    if points.len() <= 4 * columns || !monotone || columns == 0 {
+        return points.to_vec();
+    }
+    let width = (x_range.end - x_range.start) / columns as f64;
+    let bin = |x: f64| (((x - x_range.start) / width) as usize).min(columns - 1);
+    let mut out = Vec::with_capacity(4 * columns);
+    let mut start = 0;
+    while start < points.len() {
+        let b = bin(points[start].0);
+        let mut end = start;
+        while end < points.len() && bin(points[end].0) == b {
+            end += 1;
+        }
+        let chunk = &points[start..end];
+        let low = (0..chunk.len())
+            .min_by(|&i, &j| chunk[i].1.total_cmp(&chunk[j].1))
+            .unwrap_or(0);
+        let high = (0..chunk.len())
+            .max_by(|&i, &j| chunk[i].1.total_cmp(&chunk[j].1))
+            .unwrap_or(0);
+        let mut keep = vec![0, low, high, chunk.len() - 1];
+        keep.sort_unstable();
+        keep.dedup();
+        out.extend(keep.into_iter().map(|i| chunk[i]));
+        start = end;
+    }
+    out
+}
+
+/// A tick label: integers as integers (1000, not 1000.0), other values with 4 significant
+/// digits, very large or small ones in scientific notation.
+fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if (1e-3..1e6).contains(&a) {
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+            let s = format!("{v:.digits$}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    } else {
+        format!("{v:.1e}").replace(".0e", "e")
+    }
+}
+
+/// The corner of the plot where the legend hides the fewest points (a box of 30 % × 25 % of
+/// the axes in each corner).
+fn legend_corner(
+    series: &[Series<'_>],
+    x: &std::ops::Range<f64>,
+    y: &std::ops::Range<f64>,
+    log_y: bool,
+) -> SeriesLabelPosition {
+    let scale = |v: f64| if log_y { v.max(1e-300).log10() } else { v };
+    let (y0, y1) = (scale(y.start), scale(y.end));
+    let fx = |v: f64| (v - x.start) / (x.end - x.start);
+    let fy = |v: f64| (scale(v) - y0) / (y1 - y0);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, 0.7..1.0, 0.75..1.0),
+        (SeriesLabelPosition::UpperLeft, 0.0..0.3, 0.75..1.0),
+        (SeriesLabelPosition::LowerRight, 0.7..1.0, 0.0..0.25),
+        (SeriesLabelPosition::LowerLeft, 0.0..0.3, 0.0..0.25),
+    ];
+    let hidden = |cx: &std::ops::Range<f64>, cy: &std::ops::Range<f64>| {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|&&(px, py)| cx.contains(&fx(px)) && cy.contains(&fy(py)))
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|(_, cx, cy)| hidden(cx, cy))
+        .map(|(corner, _, _)| corner)
+        .unwrap_or(SeriesLabelPosition::UpperRight)
 }
 
 struct ChartSpec<'a> {
@@ -180,7 +302,23 @@ fn draw_chart<DB: DrawingBackend>(
     c: &ChartSpec<'_>,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut builder = ChartBuilder::on(&root);
+    let panel = c.series.len() > LEGEND_IN_AXES;
+    let (axes, legend) = if panel {
+        let (a, l) = root.split_horizontally(WIDTH - LEGEND_PANEL);
+        (a, Some(l))
+    } else {
+        (root.clone(), None)
+    };
+    if let Some(area) = &legend {
+        for (i, s) in c.series.iter().enumerate() {
+            let y = 60 + 22 * i as i32;
+            area.draw(&PathElement::new(vec![(8, y), (34, y)], colour(i).stroke_width(3)))
+                .map_err(|e| e.to_string())?;
+            area.draw(&Text::new(s.label, (42, y - 8), ("sans-serif", 14).into_font()))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let mut builder = ChartBuilder::on(&axes);
     builder
         .caption(c.title, ("sans-serif", 26))
         .margin(12)
@@ -191,33 +329,45 @@ fn draw_chart<DB: DrawingBackend>(
         ($chart:expr) => {{
             let mut chart = $chart.map_err(|e| e.to_string())?;
             let mut mesh = chart.configure_mesh();
-            mesh.x_desc(c.x_label).y_desc(c.y_label);
+            let y_desc = if c.log_y {
+                format!("{} (log scale)", c.y_label)
+            } else {
+                c.y_label.to_string()
+            };
+            mesh.x_desc(c.x_label).y_desc(y_desc);
+            mesh.x_label_formatter(&|v| tick_label(*v));
             if c.log_y {
                 mesh.y_label_formatter(&|v| format!("{v:.0e}"));
+            } else {
+                mesh.y_label_formatter(&|v| tick_label(*v));
             }
             mesh.draw().map_err(|e| e.to_string())?;
             for (i, s) in c.series.iter().enumerate() {
-                let points = s
+                let finite: Vec<(f64, f64)> = s
                     .points
                     .iter()
                     .copied()
-                    .filter(|&(x, y)| x.is_finite() && y.is_finite() && (!c.log_y || y > 0.0));
+                    .filter(|&(x, y)| x.is_finite() && y.is_finite() && (!c.log_y || y > 0.0))
+                    .collect();
+                let points = envelope(&finite, &c.x_range, WIDTH as usize);
+                // Thin lines for dense series, where 2-px joins smear into each other.
+                let width = if points.len() > 2 * WIDTH as usize { 1 } else { 2 };
                 chart
-                    .draw_series(LineSeries::new(points, Palette99::pick(i).stroke_width(2)))
+                    .draw_series(LineSeries::new(points, colour(i).stroke_width(width)))
                     .map_err(|e| e.to_string())?
                     .label(s.label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(i).stroke_width(2))
-                    });
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour(i).stroke_width(2)));
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font(("sans-serif", 14))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            if !panel {
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .position(legend_corner(c.series, &c.x_range, &c.y_range, c.log_y))
+                    .label_font(("sans-serif", 14))
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+            }
         }};
     }
     if c.log_y {
@@ -231,6 +381,54 @@ fn draw_chart<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_time_series_are_drawn_as_their_envelope() {
+        let points: Vec<(f64, f64)> = (0..1_000_000).map(|i| (i as f64, (i as f64 * 0.001).sin())).collect();
+        let range = 0.0..1e6;
+        let e = envelope(&points, &range, 100);
+        assert!(e.len() <= 400, "{}", e.len());
+        assert_eq!((e[0], *e.last().unwrap()), (points[0], points[points.len() - 1]));
+        let (lo, hi) = points
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        let (elo, ehi) = e
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        assert_eq!((lo, hi), (elo, ehi), "the envelope keeps the extremes");
+        assert!(e.windows(2).all(|w| w[1].0 >= w[0].0));
+        // A phase portrait (x turns back) is left alone.
+        let circle: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| ((i as f64 * 0.01).cos(), (i as f64 * 0.01).sin()))
+            .collect();
+        assert_eq!(envelope(&circle, &(-1.0..1.0), 100).len(), circle.len());
+    }
+
+    #[test]
+    fn ticks_colours_and_legends_are_readable() {
+        assert_eq!(tick_label(1000.0), "1000");
+        assert_eq!(tick_label(-3.0), "-3");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(1.5e-7), "1.5e-7");
+        assert_eq!(tick_label(2e9), "2e9");
+        assert_eq!(tick_label(0.0), "0");
+        // Every colour has a luminance well below white's.
+        for RGBColor(r, g, b) in COLOURS {
+            let luminance = (0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64) / 255.0;
+            assert!(luminance < 0.7, "({r}, {g}, {b}) is too light on white");
+        }
+        // A curve rising from the lower left to the upper right leaves an off-diagonal corner.
+        let diagonal: Vec<(f64, f64)> = (0..=100).map(|i| (i as f64, i as f64)).collect();
+        let s = [Series {
+            label: "d",
+            points: &diagonal,
+        }];
+        let corner = legend_corner(&s, &(0.0..100.0), &(0.0..100.0), false);
+        assert!(matches!(
+            corner,
+            SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerRight
+        ));
+    }
 
     /// Spans that overflow f64 are typed errors (issue 13: ±1e308 hung plotters); constant series
     /// far from zero and the widest finite spans still get a drawable axis.
