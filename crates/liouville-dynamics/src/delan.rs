@@ -302,6 +302,11 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Delan<E, D> {
                 c.dim
             )));
         }
+        if let Some(init) = c.init.filter(|&i| i != Init::Xavier) {
+            return Err(TensorError::InvalidConfig(format!(
+                "DeLaN's softplus networks are Xavier-initialised; init {init:?} does not apply"
+            )));
+        }
         let d = c.dim / 2;
         let mlp = |out: usize| MlpConfig::new(d, &c.hidden, out, Activation::Softplus, Init::Xavier);
         Ok(Self {
@@ -321,13 +326,7 @@ impl Delan {
                 "DeLaNs here take 1 or 2 degrees of freedom (2 or 4 columns), got {dim}"
             )));
         }
-        on_default_device(
-            &FieldConfig {
-                dim,
-                hidden: hidden.to_vec(),
-            },
-            seed,
-        )
+        on_default_device(&FieldConfig::new(dim, hidden), seed)
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].

@@ -95,21 +95,41 @@ fn canonical_dim(dim: usize) -> Result<usize, DynamicsError> {
     Ok(dim / 2)
 }
 
-/// Architecture of the MLP-based field models: state dimension and hidden widths.
+/// Architecture of the MLP-based field models: state dimension, hidden widths and the weight
+/// initialisation (absent: each model's default, as in checkpoints written before it existed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldConfig {
     /// State dimension.
     pub dim: usize,
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
+    /// Weight initialisation; `None` is the model's default (orthogonal with zero biases for the
+    /// baseline and the HNN, Xavier for DeLaN). Greydanus et al.'s experiments use
+    /// [`Init::TorchOrthogonal`] (orthogonal weights, PyTorch's U(±1/√fan_in) biases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
 }
 
 impl FieldConfig {
-    /// State dimension `dim` and the hidden widths of `net`.
+    /// `dim` columns, the given hidden widths, the model's default initialisation.
+    pub fn new(dim: usize, hidden: &[usize]) -> Self {
+        Self {
+            dim,
+            hidden: hidden.to_vec(),
+            init: None,
+        }
+    }
+    /// The same architecture with another initialisation.
+    pub fn with_init(mut self, init: Init) -> Self {
+        self.init = Some(init);
+        self
+    }
+    /// State dimension `dim` and the hidden widths and initialisation of `net`.
     pub(crate) fn of<E: Real, D: Device<E>>(dim: usize, net: &Mlp<E, D>) -> Self {
         Self {
             dim,
             hidden: net.hidden_widths().to_vec(),
+            init: Some(net.init_scheme()),
         }
     }
 }
@@ -128,9 +148,10 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Baseline<E, D> {
     fn config(&self) -> FieldConfig {
         FieldConfig::of(self.net.widths()[0], &self.net)
     }
-    /// A tanh MLP with orthogonal initialisation.
+    /// A tanh MLP with the config's initialisation.
     fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
-        let net = MlpConfig::new(c.dim, &c.hidden, c.dim, Activation::Tanh, Init::Orthogonal).init(device, seed)?;
+        let init = c.init.unwrap_or(Init::Orthogonal);
+        let net = MlpConfig::new(c.dim, &c.hidden, c.dim, Activation::Tanh, init).init(device, seed)?;
         Ok(Self { net })
     }
 }
@@ -138,13 +159,11 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Baseline<E, D> {
 impl Baseline {
     /// A tanh MLP with the given hidden widths, orthogonal initialisation.
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        on_default_device(
-            &FieldConfig {
-                dim,
-                hidden: hidden.to_vec(),
-            },
-            seed,
-        )
+        Self::with_config(&FieldConfig::new(dim, hidden), seed)
+    }
+    /// A tanh MLP from a full config (e.g. Greydanus et al.'s initialisation).
+    pub fn with_config(config: &FieldConfig, seed: u64) -> Result<Self, DynamicsError> {
+        on_default_device(config, seed)
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {
@@ -185,7 +204,8 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Hnn<E, D> {
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     fn from_config(c: &FieldConfig, device: &D, seed: u64) -> Result<Self, TensorError> {
         canonical_dim(c.dim).map_err(|e| TensorError::InvalidConfig(e.to_string()))?;
-        let h = MlpConfig::new(c.dim, &c.hidden, 1, Activation::Tanh, Init::Orthogonal).init(device, seed)?;
+        let init = c.init.unwrap_or(Init::Orthogonal);
+        let h = MlpConfig::new(c.dim, &c.hidden, 1, Activation::Tanh, init).init(device, seed)?;
         Ok(Self { h })
     }
 }
@@ -193,14 +213,12 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Hnn<E, D> {
 impl Hnn {
     /// H_θ as a tanh MLP `[dim] → hidden → 1` (dim even: rows are `[q, p]`).
     pub fn new(dim: usize, hidden: &[usize], seed: u64) -> Result<Self, DynamicsError> {
-        canonical_dim(dim)?;
-        on_default_device(
-            &FieldConfig {
-                dim,
-                hidden: hidden.to_vec(),
-            },
-            seed,
-        )
+        Self::with_config(&FieldConfig::new(dim, hidden), seed)
+    }
+    /// H_θ from a full config (e.g. Greydanus et al.'s initialisation).
+    pub fn with_config(config: &FieldConfig, seed: u64) -> Result<Self, DynamicsError> {
+        canonical_dim(config.dim)?;
+        on_default_device(config, seed)
     }
     /// Loads a checkpoint written by [`DynamicsModel::save`].
     pub fn load(path: &Path) -> Result<Self, DynamicsError> {

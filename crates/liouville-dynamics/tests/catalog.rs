@@ -148,15 +148,7 @@ fn mismatched_checkpoints_are_typed_errors_naming_what_differs() {
     let hnn64 = dir.path().join("hnn64.safetensors");
     let dev = HostDevice::default();
     checkpoint::save(
-        &Hnn::<f64, HostDevice>::from_config(
-            &FieldConfig {
-                dim: 2,
-                hidden: vec![8],
-            },
-            &dev,
-            0,
-        )
-        .unwrap(),
+        &Hnn::<f64, HostDevice>::from_config(&FieldConfig::new(2, &[8]), &dev, 0).unwrap(),
         &hnn64,
         None,
     )

@@ -85,10 +85,7 @@ macro_rules! check_model {
 
 #[test]
 fn every_model_runs_trains_and_checkpoints_on_the_gpu() {
-    let field = |dim| FieldConfig {
-        dim,
-        hidden: vec![16, 16],
-    };
+    let field = |dim| FieldConfig::new(dim, &[16, 16]);
     check_model!(Baseline, field(2), 2, 2);
     check_model!(Hnn, field(2), 2, 2);
     check_model!(

@@ -28,8 +28,13 @@ pub enum Init {
     Xavier,
     /// Saxe et al. (2014): a random orthogonal matrix (Gram–Schmidt of a Gaussian matrix), zero
     /// biases. (Greydanus et al.'s code orthogonalises the weights only and keeps PyTorch's
-    /// U(±1/√fan_in) biases.)
+    /// U(±1/√fan_in) biases: that is [`Init::TorchOrthogonal`].)
     Orthogonal,
+    /// Greydanus et al.'s initialisation (hamiltonian-nn `nn_models.py`): PyTorch's `nn.Linear`
+    /// followed by `torch.nn.init.orthogonal_` on the weights only, so the weights are orthogonal
+    /// and the biases keep `nn.Linear`'s U(±1/√fan_in). With zero hidden biases, 2 of 5 seeds of
+    /// the mass-spring baseline learn an outward push beyond r ≈ 1 and their rollouts run away.
+    TorchOrthogonal,
 }
 
 pub use crate::shapes::{Matrix, Vector};
@@ -121,6 +126,11 @@ impl<E: Real, D: Device<E>> crate::config::Configured<E, D> for Mlp<E, D> {
 }
 
 impl<E: Real, D: Device<E>> Mlp<E, D> {
+    /// The initialisation it was built with.
+    pub fn init_scheme(&self) -> Init {
+        self.init
+    }
+
     /// The device holding the parameters.
     pub fn device(&self) -> &D {
         self.weights[0].device()
@@ -140,6 +150,8 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
             )));
         }
         let mut rng = Rng::stream(seed, INIT_STREAM);
+        // Biases draw from a stream of their own, so the weights are those of `Orthogonal`.
+        let mut bias_rng = Rng::stream(seed, INIT_STREAM + 1);
         let mut weights = Vec::new();
         let mut biases = Vec::new();
         for w in widths.windows(2) {
@@ -149,10 +161,17 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
                     let bound = (6.0 / (n_in + n_out) as f64).sqrt();
                     (0..n_in * n_out).map(|_| rng.uniform_in(-bound, bound)).collect()
                 }
-                Init::Orthogonal => orthogonal(n_in, n_out, &mut rng),
+                Init::Orthogonal | Init::TorchOrthogonal => orthogonal(n_in, n_out, &mut rng),
+            };
+            let bias: Vec<f64> = match init {
+                Init::TorchOrthogonal => {
+                    let bound = 1.0 / (n_in as f64).sqrt();
+                    (0..n_out).map(|_| bias_rng.uniform_in(-bound, bound)).collect()
+                }
+                Init::Xavier | Init::Orthogonal => vec![0.0; n_out],
             };
             weights.push(device.tensor_from_vec(values.into_iter().map(E::of).collect(), (n_in, n_out)));
-            biases.push(device.tensor_from_vec(vec![E::default(); n_out], (n_out,)));
+            biases.push(device.tensor_from_vec(bias.into_iter().map(E::of).collect(), (n_out,)));
         }
         Ok(Self {
             widths: widths.to_vec(),
@@ -396,5 +415,35 @@ impl<E: Real, D: Device<E>> Module<E, D> for Mlp<E, D> {
             .zip(self.biases.iter_mut())
             .flat_map(|(w, b)| [ParamMut::Matrix(w), ParamMut::Vector(b)])
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Greydanus et al.'s initialisation: the same orthogonal weights as `Orthogonal`, and biases
+    /// U(±1/√fan_in) like PyTorch's `nn.Linear` instead of zeros.
+    #[test]
+    fn torch_orthogonal_keeps_the_weights_and_draws_linear_biases() {
+        let dev = Cpu::default();
+        let widths = [2, 64, 64, 1];
+        let plain = Mlp::<f64, Cpu>::new(&dev, &widths, Activation::Tanh, Init::Orthogonal, 4).unwrap();
+        let torch = Mlp::<f64, Cpu>::new(&dev, &widths, Activation::Tanh, Init::TorchOrthogonal, 4).unwrap();
+        assert_eq!(torch.init_scheme(), Init::TorchOrthogonal);
+        for (layer, (a, b)) in plain.weights.iter().zip(&torch.weights).enumerate() {
+            assert!(a.as_vec() == b.as_vec(), "layer {layer}: weights differ");
+        }
+        for (layer, (b, w)) in torch.biases.iter().zip(widths.windows(2)).enumerate() {
+            let bound = 1.0 / (w[0] as f64).sqrt();
+            let v = b.as_vec();
+            assert!(v.iter().all(|x| x.abs() <= bound), "layer {layer}");
+            let spread = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            assert!(
+                v.len() < 4 || spread > 0.5 * bound,
+                "layer {layer}: biases {v:?} do not fill U(±{bound})"
+            );
+        }
+        assert!(plain.biases.iter().all(|b| b.as_vec().iter().all(|&x| x == 0.0)));
     }
 }
