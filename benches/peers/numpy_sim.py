@@ -1,21 +1,24 @@
 """Peer measurements for docs/BENCHMARKS.md (liouville-sim): numpy's vectorised equivalents of
 benches/benches/benchmarks/sim.rs, timed in the same session as `cargo bench`.
 
-Usage: python3 benches/peers/numpy_sim.py
+Usage: python3 benches/peers/numpy_sim.py [--json PATH]  (`--json` also writes every timing, in
+seconds, for `cargo xtask bench-report`)
 """
+import argparse
+import json
 import statistics
 import time
 
 import numpy as np
 
 
-def median_time(fn, repeats):
+def timings(fn, repeats):
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def pendulum_rk4(n=10_000, steps=1_000, dt=0.01):
@@ -62,19 +65,29 @@ def leapfrog_step(q, p, m, dt=1e-3):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", help="also write every timing (seconds) here")
+    args = parser.parse_args()
+    rows = {}
     print(f"numpy {np.__version__}")
     print("| benchmark | numpy median |")
     print("|---|---|")
-    t = median_time(pendulum_rk4, 3)
+    rows["pendulum_rk4_stored"] = {"times": timings(pendulum_rk4, 3)}
+    t = statistics.median(rows["pendulum_rk4_stored"]["times"])
     print(f"| 10,000 pendulums x 1,000 RK4 steps, all states stored (153 MiB) | {t:.3f} s |")
     for n in [256, 1024]:
         q, p, m = nbody_setup(n)
         # A leapfrog step whose second force is reused next step costs one force evaluation;
         # numpy does two here, so time the force alone as the per-step cost.
-        t = median_time(lambda: nbody_force(q, m), 10 if n == 256 else 5)
-        t2 = median_time(lambda: leapfrog_step(q, p, m), 10 if n == 256 else 3)
+        rows[f"nbody/{n}/force"] = {"times": timings(lambda: nbody_force(q, m), 10 if n == 256 else 5)}
+        rows[f"nbody/{n}/leapfrog"] = {"times": timings(lambda: leapfrog_step(q, p, m), 10 if n == 256 else 3)}
+        t = statistics.median(rows[f"nbody/{n}/force"]["times"])
+        t2 = statistics.median(rows[f"nbody/{n}/leapfrog"]["times"])
         print(f"| N-body N = {n}: one force evaluation | {t * 1e3:.2f} ms |")
         print(f"| N-body N = {n}: one leapfrog step (two force evaluations) | {t2 * 1e3:.2f} ms |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"versions": f"numpy {np.__version__}", "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Peer measurements for docs/BENCHMARKS.md: scipy.integrate.solve_ivp on the problems of
 benches/benches/benchmarks/integrate.rs, timed in the same session as `cargo bench`.
 
-Usage: python3 benches/peers/scipy_integrate.py  (needs numpy and scipy; prints a Markdown table)
+Usage: python3 benches/peers/scipy_integrate.py [--json PATH]  (needs numpy and scipy; prints a
+Markdown table; `--json` also writes every timing for `cargo xtask bench-report`)
 """
+import argparse
+import json
 import statistics
 import time
 
@@ -37,17 +40,21 @@ def pendulum_rhs(t, y):
     return np.concatenate([p, -np.sin(q)])
 
 
-def median_time(fn, repeats):
+def timed(fn, repeats):
     times = []
     result = None
     for _ in range(repeats):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    return times, result
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", help="also write every timing (seconds) here")
+    args = parser.parse_args()
+    rows = {}
     print(f"scipy {scipy.__version__}, numpy {np.__version__}")
     print("| problem | method | median time | final error | f-evaluations |")
     print("|---|---|---|---|---|")
@@ -56,8 +63,10 @@ def main():
     exact = kepler_exact(t_end)
     for method in ["DOP853", "RK45"]:
         run = lambda: solve_ivp(kepler_rhs, (0, t_end), y0, method=method, rtol=1e-10, atol=1e-10)
-        t, sol = median_time(run, 3)
+        times, sol = timed(run, 3)
+        t = statistics.median(times)
         err = np.linalg.norm(sol.y[:2, -1] - exact)
+        rows[f"kepler/{method}"] = {"times": times, "error": float(err), "evaluations": int(sol.nfev)}
         print(f"| Kepler e=0.6, 100 periods, rtol=atol=1e-10 | {method} | {t * 1e3:.1f} ms | {err:.2e} | {sol.nfev} |")
 
     rng = np.random.default_rng(0)
@@ -67,13 +76,19 @@ def main():
     y0 = np.concatenate([q0, p0])
     for method in ["DOP853", "RK45"]:
         run = lambda: solve_ivp(pendulum_rhs, (0, 10.0), y0, method=method, rtol=1e-8, atol=1e-8)
-        t, sol = median_time(run, 3)
+        times, sol = timed(run, 3)
+        t = statistics.median(times)
         h = 0.5 * sol.y[n:, -1] ** 2 + 1 - np.cos(sol.y[:n, -1])
         h0 = 0.5 * p0**2 + 1 - np.cos(q0)
+        rows[f"pendulums/{method}"] = {"times": times, "error": float(np.max(np.abs(h - h0))),
+                                       "evaluations": int(sol.nfev)}
         print(
             f"| 10,000 pendulums as one system, t in [0, 10], rtol=atol=1e-8 | {method} | {t * 1e3:.1f} ms "
             f"| max dH {np.max(np.abs(h - h0)):.2e} | {sol.nfev} |"
         )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"versions": f"scipy {scipy.__version__}, numpy {np.__version__}", "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ PyTorch on CPU with 2 threads, the same sizes and batch as benches/benches/bench
 - partitioned neural ODE q' = v(p), p' = a(q) through the same 4 x 2 leapfrog steps;
 - DeLaN, 1 degree of freedom: M = softplus(l)² + ε, c = ½ M'(q) q̇², q̈ = −(c + V')/M.
 
-Usage: python3 benches/peers/torch_dynamics.py
+Usage: python3 benches/peers/torch_dynamics.py [--json PATH]  (`--json` also writes every timing, in seconds, for
+`cargo xtask bench-report`)
 """
+import argparse
+import json
 import statistics
 import time
 
@@ -33,7 +36,7 @@ def timed(step, repeats=50, warmup=5):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
 
 
 def adam_step(params, loss_fn):
@@ -49,6 +52,9 @@ def adam_step(params, loss_fn):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", help="also write every timing (seconds) here")
+    args = parser.parse_args()
     x = torch.sin(torch.arange(512, dtype=torch.float32) * 0.37).reshape(256, 2)
     y = torch.sin(torch.arange(512, dtype=torch.float32) * 0.37 + 1.0).reshape(256, 2)
     windows = torch.sin(torch.arange(256 * 8, dtype=torch.float32) * 0.11).reshape(256, 4, 2)
@@ -140,14 +146,24 @@ def main():
 
     delan_step = adam_step(list(chol.parameters()) + list(pot.parameters()), delan_loss)
 
+    rows = {}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| step | PyTorch median |")
     print("|---|---|")
-    print(f"| LNN (torch.func hessian/jacrev, vmap) | {timed(lnn_step) * 1e3:.2f} ms |")
-    print(f"| DeLaN (autograd create_graph) | {timed(delan_step) * 1e3:.2f} ms |")
-    print(f"| neural ODE, backprop through 4 x 2 RK4 | {timed(node_step) * 1e3:.2f} ms |")
-    print(f"| SRNN, 4 x 2 leapfrog (create_graph) | {timed(srnn_step) * 1e3:.2f} ms |")
-    print(f"| partitioned neural ODE, 4 x 2 leapfrog | {timed(leapfrog_step) * 1e3:.2f} ms |")
+    rows["lnn"] = {"times": timed(lnn_step)}
+    print(f"| LNN (torch.func hessian/jacrev, vmap) | {statistics.median(rows['lnn']['times']) * 1e3:.2f} ms |")
+    rows["delan"] = {"times": timed(delan_step)}
+    print(f"| DeLaN (autograd create_graph) | {statistics.median(rows['delan']['times']) * 1e3:.2f} ms |")
+    rows["neural_ode_backprop"] = {"times": timed(node_step)}
+    print(f"| neural ODE, backprop through 4 x 2 RK4 | {statistics.median(rows['neural_ode_backprop']['times']) * 1e3:.2f} ms |")
+    rows["srnn"] = {"times": timed(srnn_step)}
+    print(f"| SRNN, 4 x 2 leapfrog (create_graph) | {statistics.median(rows['srnn']['times']) * 1e3:.2f} ms |")
+    rows["leapfrog_ode"] = {"times": timed(leapfrog_step)}
+    print(f"| partitioned neural ODE, 4 x 2 leapfrog | {statistics.median(rows['leapfrog_ode']['times']) * 1e3:.2f} ms |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"versions": f"torch {torch.__version__}, {torch.get_num_threads()} threads", "rows": rows}, f,
+                      indent=1)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@ MLP step in PyTorch on CPU with 2 threads, the same sizes as benches/benches/ben
 (2->200->200->1 tanh, batch 256, float32, Adam). The HNN step needs a double backward:
 autograd.grad(create_graph=True) for dH/dx, then backward of the loss.
 
-Usage: python3 benches/peers/torch_hnn.py
+Usage: python3 benches/peers/torch_hnn.py [--json PATH]  (`--json` also writes every timing, in seconds, for
+`cargo xtask bench-report`)
 """
+import argparse
+import json
 import statistics
 import time
 
@@ -29,10 +32,13 @@ def timed(step, repeats=200, warmup=20):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", help="also write every timing (seconds) here")
+    args = parser.parse_args()
     x = torch.sin(torch.arange(512, dtype=torch.float32) * 0.37).reshape(256, 2)
     y = torch.sin(torch.arange(512, dtype=torch.float32) * 0.37 + 1.0).reshape(256, 2)
 
@@ -58,11 +64,18 @@ def main():
         loss.backward()
         opt_b.step()
 
+    rows = {}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| step | PyTorch median |")
     print("|---|---|")
-    print(f"| HNN (autograd.grad create_graph=True) | {timed(hnn_step) * 1e3:.3f} ms |")
-    print(f"| plain MLP | {timed(mlp_step) * 1e3:.3f} ms |")
+    rows["hnn"] = {"times": timed(hnn_step)}
+    print(f"| HNN (autograd.grad create_graph=True) | {statistics.median(rows['hnn']['times']) * 1e3:.3f} ms |")
+    rows["mlp"] = {"times": timed(mlp_step)}
+    print(f"| plain MLP | {statistics.median(rows['mlp']['times']) * 1e3:.3f} ms |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"versions": f"torch {torch.__version__}, {torch.get_num_threads()} threads", "rows": rows}, f,
+                      indent=1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@
 //!   `gen-data merge`.
 //!
 //! - `reproduce hnn`: the HNN paper's experiments, written to `docs/results/hnn.md`.
+//!
+//! - `bench-report`: the criterion suite and the peer scripts, back to back in rounds, written to
+//!   `docs/BENCHMARKS.md`.
 
+mod bench_report;
 mod ci;
 mod gen_data;
 mod reproduce;
@@ -33,6 +37,8 @@ enum Command {
     GenData(Box<gen_data::GenDataArgs>),
     /// Reproduce a paper's experiments (tables and plots generated, never typed).
     Reproduce(reproduce::ReproduceArgs),
+    /// Run the benches and the peers back to back and regenerate docs/BENCHMARKS.md.
+    BenchReport(bench_report::BenchReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +47,7 @@ fn main() -> ExitCode {
         Command::Ci(args) => ci::run(&args).map_err(|e| e.to_string()),
         Command::GenData(args) => gen_data::run(&args).map_err(|e| e.to_string()),
         Command::Reproduce(args) => reproduce::run(&args),
+        Command::BenchReport(args) => bench_report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

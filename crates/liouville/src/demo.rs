@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use liouville_dynamics::models::{Baseline, DynamicsModel, Hnn, examples};
+use liouville_dynamics::models::{Baseline, DynamicsModel, FieldConfig, Hnn, examples};
 use liouville_dynamics::rollout::LearnedField;
 use liouville_integrate::adaptive::{Adaptive, AdaptiveMethod, AdaptiveSolution, Output};
 use liouville_integrate::{HamiltonianField, VectorField, energies};
 use liouville_sim::dataset::{DatasetSpec, Shard, generate};
 use liouville_sim::rng::Rng;
 use liouville_sim::systems::pendulum::Pendulum;
+use liouville_tensor::Init;
 use liouville_tensor::optim::Optimizer;
 use liouville_tensor::train::TrainConfig;
 use ndarray::{Array2, Axis};
@@ -87,14 +88,18 @@ pub fn run(cfg: &Demo, out: &Path) -> Result<DemoReport, String> {
         steps: cfg.steps,
         batch_size: train.rows(),
         learning_rate: 1e-3,
-        optimizer: Optimizer::adamw(1e-4),
+        // Greydanus et al.'s `torch.optim.Adam(weight_decay=1e-4)`: L2 added to the gradient.
+        optimizer: Optimizer::adam(1e-4),
         eval_every: (cfg.steps / 20).max(1),
         seed: cfg.seed,
         progress: cfg.progress,
         ..TrainConfig::default()
     };
-    let mut hnn = Hnn::new(2, &cfg.hidden, cfg.seed).map_err(|e| err(&e))?;
-    let mut base = Baseline::new(2, &cfg.hidden, cfg.seed).map_err(|e| err(&e))?;
+    // The original's initialisation: orthogonal weights, PyTorch's U(±1/√fan_in) biases. With
+    // zero biases the spring baseline's rollouts run away on some seeds (docs/results/hnn.md).
+    let config = FieldConfig::new(2, &cfg.hidden).with_init(Init::TorchOrthogonal);
+    let mut hnn = Hnn::with_config(&config, cfg.seed).map_err(|e| err(&e))?;
+    let mut base = Baseline::with_config(&config, cfg.seed).map_err(|e| err(&e))?;
     let mut seconds = [0.0; 2];
     for (i, m) in [&mut base as &mut dyn DynamicsModel, &mut hnn].into_iter().enumerate() {
         let t0 = Instant::now();

@@ -413,6 +413,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         at_end[2] / at_end[0]
     )
     .ok();
+    writeln!(report, "Initialisation (the question issue 13 asked of every reproduction): the LNN and the DeLaN start from Xavier-uniform weights and zero biases (`Init::Xavier`), the baseline from orthogonal weights and zero biases (`Init::Orthogonal`). The originals start from zero or near-zero biases too: Cranmer et al.'s `custom_init` (lagrangian_nns `lnn.py`) zeroes every bias and draws Gaussian weights with layer-dependent scales, their double-pendulum baseline keeps stax's `Dense` defaults (Glorot-normal weights, N(0, 0.01²) biases), and Lutter et al.'s DeLaN example (`example_DeLaN.py`) sets every bias to 1e-4 with Xavier-normal weights. So the zero-bias difference that made the HNN baseline's rollouts run away does not arise here; only the weight scales differ.\n").ok();
     writeln!(report, "Plots: `lnn_energy_error.png` (mean error against time, full budget) and `lnn_budget.png` (error at t = 100 against training steps) beside this file.").ok();
     liouville_sim::dataset::container::write_atomic(&args.out.join("lnn.md"), report.as_bytes())
         .map_err(|e| e.to_string())?;
