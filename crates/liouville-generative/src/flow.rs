@@ -3,9 +3,11 @@
 //!
 //! log p(x) = log 𝒩(f(x); 0, I) + log|det ∂f/∂x|.
 //!
-//! [`RealNvp`] chains affine couplings whose conditioning halves alternate (Dinh et al. 2017);
-//! [`NegativeLogLikelihood`] trains it by maximum likelihood on target-less rows through tensor's
-//! ordinary loop; [`RealNvp::sample`] draws z and inverts.
+//! [`RealNvp`] chains affine couplings whose conditioning halves alternate (Dinh et al. 2017),
+//! optionally each preceded by Glow's ActNorm and a fixed random permutation (Kingma & Dhariwal
+//! 2018: actnorm → permutation → coupling is one flow step); [`NegativeLogLikelihood`] trains it
+//! by maximum likelihood on target-less rows through tensor's ordinary loop;
+//! [`RealNvp::sample`] draws z and inverts.
 
 use liouville_base::random::Rng;
 use liouville_tensor::bijection::{Bijection, Transformed};
@@ -18,7 +20,9 @@ use liouville_tensor::train::Loss;
 use liouville_tensor::{Real, TensorError, host};
 use serde::{Deserialize, Serialize};
 
+use crate::actnorm::ActNorm;
 use crate::coupling::AffineCoupling;
+use crate::permutation::Permutation;
 
 /// ln √(2π).
 const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_7;
@@ -34,19 +38,79 @@ pub struct RealNvpConfig {
     pub hidden: Vec<usize>,
     /// Soft clamp c of the log-scales.
     pub clamp: f64,
+    /// An ActNorm before every coupling (initialise it from data with
+    /// [`RealNvp::initialise_actnorm`]); absent in older configs, which load as `false`.
+    #[serde(default)]
+    pub actnorm: bool,
+    /// A fixed random permutation of the columns before every coupling (after its ActNorm).
+    #[serde(default)]
+    pub shuffle: bool,
 }
 
-/// A RealNVP flow: affine couplings with alternating halves, standard normal base.
+impl RealNvpConfig {
+    /// `couplings` affine couplings with conditioners `hidden`, clamp `clamp`, no ActNorm and no
+    /// shuffling (Dinh et al.'s RealNVP).
+    pub fn new(dim: usize, couplings: usize, hidden: &[usize], clamp: f64) -> Self {
+        Self {
+            dim,
+            couplings,
+            hidden: hidden.to_vec(),
+            clamp,
+            actnorm: false,
+            shuffle: false,
+        }
+    }
+    /// With an ActNorm before every coupling.
+    pub fn with_actnorm(mut self) -> Self {
+        self.actnorm = true;
+        self
+    }
+    /// With a fixed random permutation before every coupling.
+    pub fn with_shuffle(mut self) -> Self {
+        self.shuffle = true;
+        self
+    }
+}
+
+/// A RealNVP flow: affine couplings with alternating halves, standard normal base, and
+/// optionally an ActNorm and a permutation before each coupling.
 #[derive(Debug, Clone)]
 pub struct RealNvp<E: Real, D: Device<E>> {
     config: RealNvpConfig,
     couplings: Vec<AffineCoupling<E, D>>,
+    /// One per coupling when `config.actnorm`, else empty.
+    actnorms: Vec<ActNorm<E, D>>,
+    /// One per coupling when `config.shuffle`, else empty.
+    permutations: Vec<Permutation<E, D>>,
 }
 
 impl<E: Real, D: Device<E>> RealNvp<E, D> {
     /// The couplings, mutably (for tests that move a flow away from the identity).
     pub fn couplings_mut(&mut self) -> &mut [AffineCoupling<E, D>] {
         &mut self.couplings
+    }
+
+    /// The ActNorms, mutably (empty without `actnorm`).
+    pub fn actnorms_mut(&mut self) -> &mut [ActNorm<E, D>] {
+        &mut self.actnorms
+    }
+
+    /// Glow's data-dependent initialisation: passes `x` through the flow step by step and
+    /// initialises every ActNorm from what reaches it, so that each outputs zero mean and unit
+    /// variance on this batch. Without ActNorms it does nothing.
+    pub fn initialise_actnorm(&mut self, x: &Matrix<E, D>) -> Result<(), TensorError> {
+        let mut y = x.clone();
+        for k in 0..self.couplings.len() {
+            if let Some(a) = self.actnorms.get_mut(k) {
+                a.initialise_from(&y)?;
+                y = a.apply(&y)?.0;
+            }
+            if let Some(p) = self.permutations.get(k) {
+                y = p.apply(&y)?.0;
+            }
+            y = self.couplings[k].apply(&y)?.0;
+        }
+        Ok(())
     }
 
     /// log p(x) of every row, `[batch]`, recorded on `tp`.
@@ -87,13 +151,16 @@ impl<E: Real, D: Device<E>> Bijection<E, D> for RealNvp<E, D> {
     ) -> Result<Transformed<E, D>, TensorError> {
         let mut y = x.clone();
         let mut total: Option<Vector<E, D>> = None;
-        for c in &self.couplings {
-            let (next, ld) = c.forward(tp, &y)?;
-            y = next;
-            total = Some(match total {
-                None => ld,
-                Some(acc) => tp.step(|t| acc.put_tape(t) + ld.retaped::<T>()),
-            });
+        for k in 0..self.couplings.len() {
+            if let Some(a) = self.actnorms.get(k) {
+                let out = a.forward(tp, &y)?;
+                y = accumulate(tp, &mut total, out);
+            }
+            if let Some(p) = self.permutations.get(k) {
+                y = p.forward(tp, &y)?.0;
+            }
+            let out = self.couplings[k].forward(tp, &y)?;
+            y = accumulate(tp, &mut total, out);
         }
         Ok((y, total.expect("at least one coupling")))
     }
@@ -104,16 +171,32 @@ impl<E: Real, D: Device<E>> Bijection<E, D> for RealNvp<E, D> {
     ) -> Result<Transformed<E, D>, TensorError> {
         let mut x = z.clone();
         let mut total: Option<Vector<E, D>> = None;
-        for c in self.couplings.iter().rev() {
-            let (next, ld) = c.inverse(tp, &x)?;
-            x = next;
-            total = Some(match total {
-                None => ld,
-                Some(acc) => tp.step(|t| acc.put_tape(t) + ld.retaped::<T>()),
-            });
+        for k in (0..self.couplings.len()).rev() {
+            let out = self.couplings[k].inverse(tp, &x)?;
+            x = accumulate(tp, &mut total, out);
+            if let Some(p) = self.permutations.get(k) {
+                x = p.inverse(tp, &x)?.0;
+            }
+            if let Some(a) = self.actnorms.get(k) {
+                let out = a.inverse(tp, &x)?;
+                x = accumulate(tp, &mut total, out);
+            }
         }
         Ok((x, total.expect("at least one coupling")))
     }
+}
+
+/// Adds a layer's log-determinant to the running total and returns its output.
+fn accumulate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    total: &mut Option<Vector<E, D>>,
+    (y, log_det): Transformed<E, D>,
+) -> Matrix<E, D> {
+    *total = Some(match total.take() {
+        None => log_det,
+        Some(acc) => tp.step(|t| acc.put_tape(t) + log_det.retaped::<T>()),
+    });
+    y
 }
 
 impl<E: Real, D: Device<E>> Configured<E, D> for RealNvp<E, D> {
@@ -138,23 +221,50 @@ impl<E: Real, D: Device<E>> Configured<E, D> for RealNvp<E, D> {
                 )
             })
             .collect::<Result<_, _>>()?;
+        let actnorms = if c.actnorm {
+            (0..c.couplings)
+                .map(|_| ActNorm::new(device, c.dim))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let permutations = if c.shuffle {
+            (0..c.couplings)
+                .map(|k| Permutation::random(device, c.dim, seed, 0x5F0 + k as u64))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             config: c.clone(),
             couplings,
+            actnorms,
+            permutations,
         })
     }
 }
 
 impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
+    /// `couplings.{k}.…`, then `actnorms.{k}.bias` / `.log_scale` (checkpoints of flows without
+    /// ActNorm keep their names).
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
-        self.couplings
+        let couplings = self
+            .couplings
             .iter()
             .enumerate()
-            .flat_map(|(k, c)| prefixed(&format!("couplings.{k}"), c.parameters()))
-            .collect()
+            .flat_map(|(k, c)| prefixed(&format!("couplings.{k}"), c.parameters()));
+        let actnorms = self
+            .actnorms
+            .iter()
+            .enumerate()
+            .flat_map(|(k, a)| prefixed(&format!("actnorms.{k}"), a.parameters()));
+        couplings.chain(actnorms).collect()
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
-        self.couplings.iter_mut().flat_map(|c| c.parameters_mut()).collect()
+        let couplings = self.couplings.iter_mut().flat_map(|c| c.parameters_mut());
+        couplings
+            .chain(self.actnorms.iter_mut().flat_map(|a| a.parameters_mut()))
+            .collect()
     }
 }
 

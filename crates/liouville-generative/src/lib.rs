@@ -4,13 +4,17 @@
 //!
 //! - [`coupling`]: affine coupling layers (RealNVP) with soft-clamped log-scales, tensor
 //!   `Bijection`s with closed-form inverses and log-determinants;
+//! - [`actnorm`]: Glow's ActNorm with data-dependent initialisation;
+//! - [`permutation`]: fixed (reversed or seeded random) column permutations;
 //! - [`flow`]: the RealNVP flow (log p(x), sampling, maximum-likelihood loss on target-less rows,
 //!   typed config and checkpoints);
 //! - [`datasets`]: seeded toy densities (two moons).
 //!
-//! Splines, MAF, ActNorm, Glow's 1×1 maps, conditional flows, Boltzmann generators, VAEs, GANs and
+//! Splines, MAF, Glow's 1×1 maps, conditional flows, Boltzmann generators, VAEs, GANs and
 //! RBMs come with the generative issues.
 
+pub mod actnorm;
 pub mod coupling;
 pub mod datasets;
 pub mod flow;
+pub mod permutation;

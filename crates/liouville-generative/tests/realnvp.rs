@@ -10,6 +10,7 @@ use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
+use liouville_tensor::module::Module;
 use liouville_tensor::optim::Schedule;
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
@@ -20,12 +21,12 @@ type Dev = HostDevice;
 
 /// A flow moved away from the identity: every conditioner's last layer gets random weights.
 fn perturbed(dim: usize, couplings: usize, seed: u64) -> RealNvp<f64, Dev> {
-    let config = RealNvpConfig {
-        dim,
-        couplings,
-        hidden: vec![8, 8],
-        clamp: 2.0,
-    };
+    perturbed_with(RealNvpConfig::new(dim, couplings, &[8, 8], 2.0), seed)
+}
+
+/// `config`'s flow moved away from the identity: conditioners' last layers and every ActNorm get
+/// random parameters.
+fn perturbed_with(config: RealNvpConfig, seed: u64) -> RealNvp<f64, Dev> {
     let dev = Dev::default();
     let mut flow = RealNvp::<f64, Dev>::from_config(&config, &dev, seed).unwrap();
     let mut rng = liouville_base::random::Rng::stream(seed, 99);
@@ -40,6 +41,9 @@ fn perturbed(dim: usize, couplings: usize, seed: u64) -> RealNvp<f64, Dev> {
             shape.1,
         );
     }
+    let dim = config.dim;
+    let x = host::matrix(&dev, (0..16 * dim).map(|_| rng.uniform_in(-3.0, 3.0)), 16, dim);
+    flow.initialise_actnorm(&x).unwrap();
     flow
 }
 
@@ -118,6 +122,59 @@ fn inverses_are_exact_and_log_determinants_match_the_jacobian() {
     }
 }
 
+/// ActNorm and shuffled flows: exact inverses, log-determinants against the Jacobian, and the
+/// ActNorms' parameters (initialised from data, so not the identity) in the gradient check.
+#[test]
+fn actnorm_and_shuffled_flows_invert_and_match_the_jacobian() {
+    let dev = Dev::default();
+    for (dim, couplings, seed) in [(2, 3, 5), (5, 4, 6)] {
+        let config = RealNvpConfig::new(dim, couplings, &[8, 8], 2.0)
+            .with_actnorm()
+            .with_shuffle();
+        let flow = perturbed_with(config, seed);
+        let x = host::matrix(&dev, points(5, dim, 0.7), 5, dim);
+        let (z, log_det) = flow.apply(&x).unwrap();
+        let (back, inverse_log_det) = flow.invert(&z).unwrap();
+        let err = host::values(&x)
+            .iter()
+            .zip(host::values(&back))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(err < 1e-10, "dim {dim}: inverse error {err:e}");
+        let (ld, ild) = (host::values(&log_det), host::values(&inverse_log_det));
+        for r in 0..5 {
+            assert!((ld[r] + ild[r]).abs() < 1e-10);
+            let row = &host::values(&x)[r * dim..(r + 1) * dim];
+            let fd = log_det_by_differences(&flow, row);
+            assert!((fd - ld[r]).abs() < 1e-6, "dim {dim} row {r}: {} vs {fd}", ld[r]);
+        }
+    }
+    let mut flow = perturbed_with(RealNvpConfig::new(3, 2, &[8], 2.0).with_actnorm().with_shuffle(), 8);
+    assert!(
+        flow.actnorms_mut()
+            .iter()
+            .all(|a| a.log_scale().iter().any(|s| s.abs() > 0.1))
+    );
+    let x = host::matrix(&dev, points(6, 3, 0.2), 6, 3);
+    let check = GradientCheck {
+        entries: Entries::All,
+        floor: 1e-3,
+        ..GradientCheck::default()
+    };
+    let report = check_parameter_gradients(&mut flow, &NegativeLogLikelihood, &x, check).unwrap();
+    assert!(report.worst < 1e-6, "{report:?}");
+    let names: Vec<String> = flow.parameters().into_iter().map(|(n, _)| n).collect();
+    assert!(names.contains(&"actnorms.1.log_scale".to_string()), "{names:?}");
+}
+
+/// A config written before ActNorm existed (no `actnorm`, no `shuffle`) still reads.
+#[test]
+fn older_configs_read_without_actnorm() {
+    let old = r#"{"dim":2,"couplings":4,"hidden":[8],"clamp":2.0}"#;
+    let c: RealNvpConfig = serde_json::from_str(old).unwrap();
+    assert_eq!(c, RealNvpConfig::new(2, 4, &[8], 2.0));
+}
+
 #[test]
 fn nll_parameter_gradients_match_finite_differences() {
     let mut flow = perturbed(3, 3, 4);
@@ -136,12 +193,7 @@ fn realnvp_learns_two_moons_by_maximum_likelihood() {
     let dev = Dev::default();
     let data = Rows::new(two_moons(4000, 0.1, 1), 2).unwrap();
     let held_out = host::matrix(&dev, two_moons(2000, 0.1, 2), 2000, 2);
-    let config = RealNvpConfig {
-        dim: 2,
-        couplings: 8,
-        hidden: vec![64, 64],
-        clamp: 2.0,
-    };
+    let config = RealNvpConfig::new(2, 8, &[64, 64], 2.0);
     let mut flow = RealNvp::<f32, Dev>::from_config(&config, &dev, 0).unwrap();
     let nll = |f: &RealNvp<f32, Dev>| -> f64 {
         -host::values(
@@ -190,12 +242,7 @@ fn bad_input_is_a_typed_error() {
     let wrong = host::matrix(&Dev::default(), points(3, 3, 0.0), 3, 3);
     assert!(matches!(flow.apply(&wrong), Err(TensorError::ShapeMismatch(_))));
     assert!(Rows::new(vec![0.0, f64::NAN], 2).is_err());
-    let bad = RealNvpConfig {
-        dim: 1,
-        couplings: 2,
-        hidden: vec![4],
-        clamp: 2.0,
-    };
+    let bad = RealNvpConfig::new(1, 2, &[4], 2.0);
     assert!(RealNvp::<f64, Dev>::from_config(&bad, &Dev::default(), 0).is_err());
     assert!(
         RealNvp::<f64, Dev>::from_config(

@@ -22,6 +22,9 @@ pub enum TensorError {
         /// Optimiser step.
         step: usize,
     },
+    /// Input data that is NaN or infinite, named by where it is (row, column, value).
+    #[error("non-finite input: {0}")]
+    NonFiniteInput(String),
     /// A corrupt, truncated or foreign checkpoint.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {

@@ -378,6 +378,147 @@ fn draw_chart<DB: DrawingBackend>(
     root.present().map_err(|e| e.to_string())
 }
 
+/// A density on a regular grid, with points drawn over it: what a flow learned, and samples.
+pub struct DensityMap<'a> {
+    /// x from `x_range.0` to `x_range.1`, `nx` cells.
+    pub x_range: (f64, f64),
+    /// y from `y_range.0` to `y_range.1`, `ny` cells.
+    pub y_range: (f64, f64),
+    /// Cells along x.
+    pub nx: usize,
+    /// Cells along y.
+    pub ny: usize,
+    /// Density at the cell centres, row `j` (y) by column `i` (x): `values[j * nx + i]`.
+    pub values: &'a [f64],
+    /// Points drawn over the map (e.g. samples); non-finite ones and those outside are skipped.
+    pub points: &'a [(f64, f64)],
+}
+
+/// Shades of blue from white (zero) to dark (the map's maximum), linear in the density.
+fn shade(fraction: f64) -> RGBColor {
+    let f = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let mix = |white: f64, dark: f64| (white + (dark - white) * f).round() as u8;
+    RGBColor(mix(255.0, 8.0), mix(255.0, 48.0), mix(255.0, 107.0))
+}
+
+/// Draws `map` (linear shading, white = 0, dark blue = the largest finite value) with its points
+/// in orange into `path` (PNG or SVG by extension), atomically.
+pub fn density_map(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    map: &DensityMap<'_>,
+) -> Result<(), PlotError> {
+    register_fonts();
+    if map.nx == 0 || map.ny == 0 || map.values.len() != map.nx * map.ny {
+        return Err(PlotError::Draw {
+            path: path.to_owned(),
+            message: format!(
+                "a {}×{} grid needs {} values, got {}",
+                map.nx,
+                map.ny,
+                map.nx * map.ny,
+                map.values.len()
+            ),
+        });
+    }
+    let x = axis_range("x", map.x_range.0, map.x_range.1, false)?;
+    let y = axis_range("x", map.y_range.0, map.y_range.1, false)?; // exact, like x
+    let max = map.values.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let spec = DensitySpec {
+        title,
+        x_label,
+        y_label,
+        map,
+        x,
+        y,
+        max,
+    };
+    let svg = path.extension().is_some_and(|e| e == "svg");
+    liouville_base::files::write_atomic_with(path, |tmp| {
+        if svg {
+            draw_density(SVGBackend::new(tmp, (900, 700)).into_drawing_area(), &spec)
+        } else {
+            draw_density(BitMapBackend::new(tmp, (900, 700)).into_drawing_area(), &spec)
+        }
+    })
+    .map_err(|e| match e {
+        liouville_base::files::AtomicWriteError::Io(source) => PlotError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        liouville_base::files::AtomicWriteError::Write(message) => PlotError::Draw {
+            path: path.to_owned(),
+            message,
+        },
+    })
+}
+
+struct DensitySpec<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    map: &'a DensityMap<'a>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    max: f64,
+}
+
+fn draw_density<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    c: &DensitySpec<'_>,
+) -> Result<(), String> {
+    let (map, x, y, max) = (c.map, &c.x, &c.y, c.max);
+    let (title, x_label, y_label) = (c.title, c.x_label, c.y_label);
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 26))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x.clone(), y.clone())
+        .map_err(|e| e.to_string())?;
+    let (dx, dy) = ((x.end - x.start) / map.nx as f64, (y.end - y.start) / map.ny as f64);
+    chart
+        .draw_series((0..map.ny).flat_map(|j| {
+            (0..map.nx).map(move |i| {
+                let (x0, y0) = (x.start + i as f64 * dx, y.start + j as f64 * dy);
+                let fraction = if max > 0.0 {
+                    map.values[j * map.nx + i] / max
+                } else {
+                    0.0
+                };
+                Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], shade(fraction).filled())
+            })
+        }))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let inside = |&(px, py): &(f64, f64)| x.contains(&px) && y.contains(&py);
+    chart
+        .draw_series(
+            map.points
+                .iter()
+                .copied()
+                .filter(inside)
+                .map(|p| Circle::new(p, 2, RGBColor(230, 85, 13).filled())),
+        )
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +543,36 @@ mod tests {
             .map(|i| ((i as f64 * 0.01).cos(), (i as f64 * 0.01).sin()))
             .collect();
         assert_eq!(envelope(&circle, &(-1.0..1.0), 100).len(), circle.len());
+    }
+
+    #[test]
+    fn density_maps_shade_by_density_and_refuse_wrong_grids() {
+        assert_eq!(shade(0.0), RGBColor(255, 255, 255));
+        assert_eq!(shade(1.0), RGBColor(8, 48, 107));
+        assert_eq!(shade(f64::NAN), RGBColor(255, 255, 255));
+        let dir = std::env::temp_dir().join(format!("liouville-density-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let values: Vec<f64> = (0..12).map(f64::from).collect();
+        let points = [(0.5, 0.5), (f64::NAN, 0.0), (9.0, 9.0)];
+        let map = DensityMap {
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.0),
+            nx: 4,
+            ny: 3,
+            values: &values,
+            points: &points,
+        };
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("d.{ext}"));
+            density_map(&path, "density", "x", "y", &map).unwrap();
+            assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+        }
+        let wrong = DensityMap { nx: 5, ..map };
+        assert!(matches!(
+            density_map(&dir.join("w.png"), "t", "x", "y", &wrong),
+            Err(PlotError::Draw { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
