@@ -8,5 +8,6 @@ criterion::criterion_main!(
     benchmarks::sim::benches,
     benchmarks::tensor::benches,
     benchmarks::dynamics::benches,
-    benchmarks::graph::benches
+    benchmarks::graph::benches,
+    benchmarks::generative::benches
 );

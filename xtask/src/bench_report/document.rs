@@ -279,6 +279,7 @@ pub fn render(m: &Measurements, machine: &Machine, args: &BenchReportArgs, secon
     sim(&mut w);
     tensor_and_dynamics(&mut w);
     graph(&mut w);
+    generative(&mut w);
     others(&mut w);
     w.text
 }
@@ -674,6 +675,29 @@ fn graph(w: &mut Writer<'_>) {
     ));
 }
 
+fn generative(w: &mut Writer<'_>) {
+    w.line("## liouville-generative: one flow training step\n");
+    w.line(
+        "A RealNVP on 2-D data: 8 affine couplings with alternating halves, conditioners \
+         1 → 64 → 64 → 2 (tanh), soft-clamped log-scales, standard normal base, batch 256, f32; one \
+         step = forward, mean NLL, backward, Adam. Peer: `benches/peers/torch_flows.py`, the same \
+         flow written out in PyTorch (as nflows' and FrEIA's couplings compute it), 2 threads.\n",
+    );
+    let (ours, peer) = (
+        "cpu_flow_step_realnvp_8x64_batch256_f32/realnvp",
+        "torch_flows.py/realnvp",
+    );
+    w.comparison(
+        ["step", "Liouville", "PyTorch"],
+        &[("RealNVP maximum-likelihood step", ours, Some(peer))],
+    );
+    let r = ratio(w.m.ours.get(ours), w.peer(peer));
+    w.line(&format!(
+        "\nGoal (issue 11): at least 2× faster than PyTorch: {}.\n",
+        verdict(r, 2.0)
+    ));
+}
+
 /// Benchmarks no table above used, so that a new bench is never silently left out.
 fn others(w: &mut Writer<'_>) {
     let rest: Vec<String> = w.m.ours.keys().filter(|id| !w.used.contains(*id)).cloned().collect();
@@ -782,5 +806,9 @@ mod tests {
         );
         assert!(text.contains("Not measured: `torch_dynamics.py` (no torch)"), "{text}");
         assert!(text.contains("| explicit Euler | not measured | not measured |"));
+        assert!(
+            text.contains("Goal (issue 11): at least 2× faster than PyTorch: not measured"),
+            "{text}"
+        );
     }
 }
