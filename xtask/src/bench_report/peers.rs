@@ -7,11 +7,12 @@ use std::path::Path;
 use std::process::Command;
 
 /// The scripts run in every round, in this order.
-pub const SCRIPTS: [&str; 4] = [
+pub const SCRIPTS: [&str; 5] = [
     "scipy_integrate.py",
     "numpy_sim.py",
     "torch_hnn.py",
     "torch_dynamics.py",
+    "torch_flows.py",
 ];
 
 /// One timed row of a peer script.
@@ -114,6 +115,20 @@ pub fn run_diffrax_report(python: &str, root: &Path, rounds: usize) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_peer_script_exists() {
+        let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/peers");
+        for script in SCRIPTS {
+            assert!(peers.join(script).is_file(), "{script}");
+        }
+        // And every timing script in benches/peers/ is run (the cross-check is not a timing).
+        for entry in std::fs::read_dir(&peers).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let timed = name.ends_with(".py") && !matches!(name.as_str(), "diffrax_integrate.py" | "torch_hnn_protocol.py");
+            assert!(!timed || SCRIPTS.contains(&name.as_str()), "{name} is not run by bench-report");
+        }
+    }
 
     #[test]
     fn parses_times_into_medians_and_keeps_extras() {
