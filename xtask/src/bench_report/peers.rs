@@ -125,8 +125,12 @@ mod tests {
         // And every timing script in benches/peers/ is run (the cross-check is not a timing).
         for entry in std::fs::read_dir(&peers).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            let timed = name.ends_with(".py") && !matches!(name.as_str(), "diffrax_integrate.py" | "torch_hnn_protocol.py");
-            assert!(!timed || SCRIPTS.contains(&name.as_str()), "{name} is not run by bench-report");
+            let timed =
+                name.ends_with(".py") && !matches!(name.as_str(), "diffrax_integrate.py" | "torch_hnn_protocol.py");
+            assert!(
+                !timed || SCRIPTS.contains(&name.as_str()),
+                "{name} is not run by bench-report"
+            );
         }
     }
 
