@@ -15,6 +15,7 @@ mod bench_report;
 mod ci;
 mod gen_data;
 mod reproduce;
+mod stats;
 #[cfg(test)]
 mod tidy;
 

@@ -153,7 +153,12 @@ fn chart(
             draw_chart(BitMapBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area(), &spec)
         }
     })
-    .map_err(|e| match e {
+    .map_err(|e| plot_error(path, e))
+}
+
+/// The [`PlotError`] of a failed atomic write of `path`.
+fn plot_error(path: &Path, e: liouville_base::files::AtomicWriteError<String>) -> PlotError {
+    match e {
         liouville_base::files::AtomicWriteError::Io(source) => PlotError::Io {
             path: path.to_owned(),
             source,
@@ -162,7 +167,7 @@ fn chart(
             path: path.to_owned(),
             message,
         },
-    })
+    }
 }
 
 /// Plot width in pixels; a series with more points than this is drawn as its envelope.
@@ -447,16 +452,7 @@ pub fn density_map(
             draw_density(BitMapBackend::new(tmp, (900, 700)).into_drawing_area(), &spec)
         }
     })
-    .map_err(|e| match e {
-        liouville_base::files::AtomicWriteError::Io(source) => PlotError::Io {
-            path: path.to_owned(),
-            source,
-        },
-        liouville_base::files::AtomicWriteError::Write(message) => PlotError::Draw {
-            path: path.to_owned(),
-            message,
-        },
-    })
+    .map_err(|e| plot_error(path, e))
 }
 
 struct DensitySpec<'a> {

@@ -148,27 +148,11 @@ fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The median of a non-empty sample.
-pub fn median(values: &[f64]) -> f64 {
-    let mut s = values.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
-}
+pub use crate::stats::median;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_samples() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-    }
 
     #[test]
     fn atomic_write_replaces_whole_and_leaves_no_temporary_file() {

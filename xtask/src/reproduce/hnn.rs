@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use super::{ReproduceArgs, fmt, mean_se};
+use crate::stats::median;
 use liouville::plot::{Series, log_y_chart};
 use liouville_dynamics::models::{Baseline, DynamicsModel, FieldConfig, Hnn, examples};
 use liouville_dynamics::rollout::LearnedField;
@@ -232,18 +233,6 @@ fn run_seed(task: &Task, seed: u64, keep_curves: bool) -> Result<Scores, String>
         curves,
         phase,
     })
-}
-
-/// The median of a non-empty sample.
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
 }
 
 /// Runs the reproduction.

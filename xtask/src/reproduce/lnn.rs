@@ -16,6 +16,8 @@ use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::{Stepper, VectorField};
 use liouville_sim::dataset::{DatasetSpec, Shard, SystemSpec, generate};
 use liouville_sim::systems::double_pendulum::DoublePendulum;
+
+use crate::stats::median;
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::{Examples, TrainConfig};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -153,20 +155,6 @@ fn rollout(
         times,
         errors,
         diverged,
-    }
-}
-
-/// The median (the mean over 40 starts is sensitive to a single start that goes astray).
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
     }
 }
 
