@@ -25,6 +25,7 @@ pub mod config;
 pub mod device;
 pub mod energy;
 mod error;
+pub mod fused;
 pub mod host;
 pub mod losses;
 pub mod mlp;
@@ -40,6 +41,7 @@ pub mod sympnet;
 pub mod tape;
 pub mod testing;
 pub mod train;
+pub mod vector_math;
 
 pub use activation::Activation;
 pub use bijection::Bijection;

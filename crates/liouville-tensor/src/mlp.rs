@@ -250,6 +250,18 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         })
     }
 
+    /// Hidden layer `l`: σ(a·Wₗ + bₗ) and, with `with_slope`, σ'; fused where
+    /// [`crate::fused::is_fused`] says so.
+    fn hidden<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        a: &Matrix<E, D>,
+        l: usize,
+        with_slope: bool,
+    ) -> crate::fused::Activated<E, D> {
+        crate::fused::dense(tp, a, &self.weights[l], &self.biases[l], self.activation, with_slope)
+    }
+
     /// The network's output `[batch, out]` for inputs `x` `[batch, in]`, recording on `tape`.
     pub fn forward<T: Tape<E, D> + Merge<T>>(&self, x: &Matrix<E, D>, tape: T) -> Result<Matrix<E, D, T>, TensorError> {
         self.check_input(x)?;
@@ -257,8 +269,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         let mut a = x.clone();
         let last = self.weights.len() - 1;
         for l in 0..last {
-            let z = self.affine(&mut tp, &a, l);
-            a = tp.step(|t| self.activation.value(z.put_tape(t)));
+            a = self.hidden(&mut tp, &a, l, false).value;
         }
         let out = self.affine(&mut tp, &a, last);
         Ok(tp.finish(out))
@@ -285,10 +296,10 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
                 .collect()
         };
         for l in 0..last {
-            let z = self.affine(tp, &a, l);
+            let layer = self.hidden(tp, &a, l, true);
             let z_dots = push(tp, &tangents, l);
-            a = tp.step(|t| self.activation.value(z.clone().put_tape(t)));
-            let slope = tp.step(|t| self.activation.first_from_value(a.clone().put_tape(t), z.clone()));
+            a = layer.value;
+            let slope = layer.slope.expect("slope requested");
             tangents = z_dots
                 .into_iter()
                 .map(|zd| tp.step(|t| zd.put_tape(t) * slope.retaped::<T>()))
@@ -335,11 +346,13 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
         let mut a = x.clone();
         let (mut s1, mut s2) = (Vec::with_capacity(hidden), Vec::with_capacity(hidden));
         for l in 0..hidden {
-            let z = self.affine(tp, &a, l);
-            a = tp.step(|t| act.value(z.clone().put_tape(t)));
-            let first = tp.step(|t| act.first_from_value(a.clone().put_tape(t), z.clone()));
+            let layer = self.hidden(tp, &a, l, true);
+            a = layer.value;
+            let first = layer.slope.expect("slope requested");
             if !directions.is_empty() {
-                s2.push(tp.step(|t| act.second_from_value(a.clone().put_tape(t), first.clone(), z.clone())));
+                // The fused path (tanh) keeps no pre-activation: tanh's σ'' needs only a and s.
+                let z = layer.pre_activation.unwrap_or_else(|| a.clone());
+                s2.push(tp.step(|t| act.second_from_value(a.clone().put_tape(t), first.clone(), z)));
             }
             s1.push(first);
         }

@@ -2,8 +2,11 @@
 
 use dfdx::dtypes::Dtype;
 
+use crate::vector_math::VectorMath;
+
 /// f32 or f64: a dfdx dtype with the usual float operations, convertible to and from f64.
-pub trait Real: Dtype + num_traits::Float + std::fmt::Display {
+/// Its slice kernels ([`VectorMath`]) serve the fused host path ([`crate::fused`]).
+pub trait Real: Dtype + num_traits::Float + std::fmt::Display + VectorMath {
     /// Name in checkpoints ("F32"/"F64").
     const NAME: &'static str;
     /// Conversion from f64 (rounding for f32).

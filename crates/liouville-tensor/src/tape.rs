@@ -47,6 +47,17 @@ impl<T> Threaded<T> {
         Ok(result)
     }
 
+    /// Records a hand-written backward operation on the main tape (a custom op's VJP; see
+    /// [`crate::fused`]). It runs after every op recorded later, as dfdx's own do.
+    pub fn add_backward_op<E: Dtype, D: Storage<E>>(
+        &mut self,
+        op: impl 'static + FnOnce(&mut Gradients<E, D>) -> Result<(), D::Err>,
+    ) where
+        T: Tape<E, D>,
+    {
+        self.0.as_mut().expect("tape present").add_backward_op(op);
+    }
+
     /// The main tape, ending the thread.
     pub fn into_tape(mut self) -> T {
         self.0.take().expect("tape present")
