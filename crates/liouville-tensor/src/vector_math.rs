@@ -129,14 +129,53 @@ fn tanh_f64(x: f64) -> f64 {
     t.copysign(x)
 }
 
+/// `out[i] = f(x[i])`, compiled three times: for AVX-512 (16 f32 lanes), for AVX2 (8) and for the
+/// baseline (SSE2, 4), the widest the CPU has chosen at run time. Rust never contracts `a·b + c`
+/// into an FMA on its own, so the three give the same bits (`tests::every_path_gives_the_same_bits`).
+macro_rules! map_by_cpu {
+    ($name:ident, $t:ty, $f:ident) => {
+        fn $name(x: &[$t], out: &mut [$t]) {
+            assert_eq!(x.len(), out.len(), "input and output lengths differ");
+            #[inline(always)]
+            fn body(x: &[$t], out: &mut [$t]) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = $f(v);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512(x: &[$t], out: &mut [$t]) {
+                    body(x, out)
+                }
+                #[target_feature(enable = "avx2")]
+                fn avx2(x: &[$t], out: &mut [$t]) {
+                    body(x, out)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F, checked on the line above.
+                    #[allow(unsafe_code)]
+                    return unsafe { avx512(x, out) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked on the line above.
+                    #[allow(unsafe_code)]
+                    return unsafe { avx2(x, out) };
+                }
+            }
+            body(x, out)
+        }
+    };
+}
+
+map_by_cpu!(tanh_f32_slice, f32, tanh_f32);
+map_by_cpu!(tanh_f64_slice, f64, tanh_f64);
+
 macro_rules! vector_math {
-    ($t:ty, $tanh:ident) => {
+    ($t:ty, $tanh:ident, $slice:ident) => {
         impl VectorMath for $t {
             fn tanh_into(x: &[Self], out: &mut [Self]) {
-                assert_eq!(x.len(), out.len(), "tanh_into: input and output lengths differ");
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = $tanh(v);
-                }
+                $slice(x, out)
             }
             fn tanh_backward(y: &[Self], g_out: &[Self], g_in: &mut [Self]) {
                 assert!(
@@ -183,8 +222,8 @@ macro_rules! vector_math {
     };
 }
 
-vector_math!(f32, tanh_f32);
-vector_math!(f64, tanh_f64);
+vector_math!(f32, tanh_f32, tanh_f32_slice);
+vector_math!(f64, tanh_f64, tanh_f64_slice);
 
 #[cfg(test)]
 mod tests {
@@ -256,6 +295,24 @@ mod tests {
             .map(|(&x, &y)| (ulps_f64(y, libm::tanh(x)), x))
             .fold((0.0f64, 0.0f64), |a, b| if b.0 > a.0 { b } else { a });
         assert!(worst.0 <= 3.0, "worst error {} ulp at x = {:e}", worst.0, worst.1);
+    }
+
+    /// The run-time choice of instruction set changes no bit: the dispatched kernel against the
+    /// element-by-element scalar function (the baseline build of the same code).
+    #[test]
+    fn every_path_gives_the_same_bits() {
+        let xs: Vec<f32> = (0..200_003).map(|i| (i as f32 - 100_000.0) * 1.7e-4).collect();
+        let mut out = vec![0.0; xs.len()];
+        f32::tanh_into(&xs, &mut out);
+        for (&x, &y) in xs.iter().zip(&out) {
+            assert_eq!(y.to_bits(), tanh_f32(x).to_bits(), "x = {x:e}");
+        }
+        let xs: Vec<f64> = (0..200_003).map(|i| (i as f64 - 100_000.0) * 1.7e-4).collect();
+        let mut out = vec![0.0; xs.len()];
+        f64::tanh_into(&xs, &mut out);
+        for (&x, &y) in xs.iter().zip(&out) {
+            assert_eq!(y.to_bits(), tanh_f64(x).to_bits(), "x = {x:e}");
+        }
     }
 
     #[test]

@@ -9,10 +9,8 @@ use liouville_base::property::check;
 use liouville_tensor::fused::{composed, is_fused};
 use liouville_tensor::losses::hnn_loss;
 use liouville_tensor::mlp::Matrix;
-use liouville_tensor::testing::parameter_gradients;
 use liouville_tensor::{Activation, Init, Mlp, Real};
 use proptest::prelude::*;
-
 
 /// Everything the two paths compute, on the host in f64.
 #[derive(Debug)]
@@ -56,10 +54,18 @@ where
     let dev = Cpu::default();
     let n_in = energy_mlp.widths()[0];
     let m = |offset: usize, cols: usize| -> Matrix<E, Cpu> {
-        dev.tensor_from_vec(values[offset..offset + batch * cols].iter().map(|&v| E::of(v)).collect(), (batch, cols))
+        dev.tensor_from_vec(
+            values[offset..offset + batch * cols]
+                .iter()
+                .map(|&v| E::of(v))
+                .collect(),
+            (batch, cols),
+        )
     };
     let (x, v, x_dot) = (m(0, n_in), m(40, n_in), m(80, n_in));
-    let d = energy_mlp.energy_derivatives(&x, std::slice::from_ref(&v), NoneTape).unwrap();
+    let d = energy_mlp
+        .energy_derivatives(&x, std::slice::from_ref(&v), NoneTape)
+        .unwrap();
     let forward = plain_mlp.forward(&x, NoneTape).unwrap();
     let hnn = hnn_loss(energy_mlp, &x, &x_dot, OwnedTape::default()).unwrap();
     let hnn_value = hnn.as_vec()[0].to64();
@@ -85,7 +91,13 @@ fn worst(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs() / scale).fold(0.0, f64::max)
 }
 
-fn compare<E: Real>(widths: &[usize], act: Activation, seed: u64, values: &[f64], tolerance: f64) -> Result<(), TestCaseError>
+fn compare<E: Real>(
+    widths: &[usize],
+    act: Activation,
+    seed: u64,
+    values: &[f64],
+    tolerance: f64,
+) -> Result<(), TestCaseError>
 where
     Cpu: Device<E>,
 {
@@ -108,7 +120,12 @@ where
         ("forward", worst(&fused.forward, &reference.forward)),
         ("hnn loss", worst(&[fused.hnn_loss], &[reference.hnn_loss])),
     ];
-    for (k, (a, b)) in fused.hnn_parameter_gradients.iter().zip(&reference.hnn_parameter_gradients).enumerate() {
+    for (k, (a, b)) in fused
+        .hnn_parameter_gradients
+        .iter()
+        .zip(&reference.hnn_parameter_gradients)
+        .enumerate()
+    {
         errors.push((["hnn dW", "hnn db"][k % 2], worst(a, b)));
     }
     for (k, (a, b)) in fused
@@ -120,7 +137,11 @@ where
         errors.push((["mse dW", "mse db"][k % 2], worst(a, b)));
     }
     for (what, err) in errors {
-        prop_assert!(err <= tolerance, "{widths:?} {act:?} {}: {what} differs by {err:e}", E::NAME);
+        prop_assert!(
+            err <= tolerance,
+            "{widths:?} {act:?} {}: {what} differs by {err:e}",
+            E::NAME
+        );
     }
     Ok(())
 }
@@ -128,8 +149,13 @@ where
 fn strategy() -> impl Strategy<Value = (Vec<usize>, Activation, u64, Vec<f64>)> {
     (
         // Even input widths: the HNN loss takes (q, p) states.
-        (1usize..3, prop::collection::vec(1usize..40, 1..4)).prop_map(|(n, h)| std::iter::once(2 * n).chain(h).collect()),
-        prop_oneof![Just(Activation::Tanh), Just(Activation::Softplus), Just(Activation::Sigmoid)],
+        (1usize..3, prop::collection::vec(1usize..40, 1..4))
+            .prop_map(|(n, h)| std::iter::once(2 * n).chain(h).collect()),
+        prop_oneof![
+            Just(Activation::Tanh),
+            Just(Activation::Softplus),
+            Just(Activation::Sigmoid)
+        ],
         any::<u64>(),
         prop::collection::vec(-2.0f64..2.0, 160),
     )
@@ -137,10 +163,14 @@ fn strategy() -> impl Strategy<Value = (Vec<usize>, Activation, u64, Vec<f64>)> 
 
 #[test]
 fn fused_layers_agree_with_composed_ops_in_f64() {
-    check(32, &strategy(), |(widths, act, seed, values)| compare::<f64>(&widths, act, seed, &values, 1e-13));
+    check(32, &strategy(), |(widths, act, seed, values)| {
+        compare::<f64>(&widths, act, seed, &values, 1e-13)
+    });
 }
 
 #[test]
 fn fused_layers_agree_with_composed_ops_in_f32() {
-    check(32, &strategy(), |(widths, act, seed, values)| compare::<f32>(&widths, act, seed, &values, 2e-5));
+    check(32, &strategy(), |(widths, act, seed, values)| {
+        compare::<f32>(&widths, act, seed, &values, 2e-5)
+    });
 }

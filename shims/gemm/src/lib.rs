@@ -10,7 +10,9 @@
 //! run (a 256×200·200×200 hidden layer is 10⁷ multiply-adds) the second thread's start-up and
 //! spinning cost more than it brings: the HNN training step took 0.77× the time and the MLP step
 //! 0.85× with products kept on the calling thread (2 cores, AVX-512; `benches/scripts/ab_compare.py`,
-//! recorded in docs/benchmarks/substrate-ab.md). Products above [`SERIAL_BELOW`] multiply-adds keep
+//! recorded in docs/benchmarks/substrate-ab.md). Splitting such a product in two row blocks with
+//! `rayon::join` instead was slower still (HNN step 1.17×, MLP 1.16× the serial time): waking the
+//! second worker costs more than half a product. Products above [`SERIAL_BELOW`] multiply-adds keep
 //! dfdx's request.
 #![allow(unsafe_code)] // gemm is an unsafe, pointer-based API; this crate forwards it.
 
