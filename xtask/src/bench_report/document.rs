@@ -575,17 +575,35 @@ fn tensor_and_dynamics(w: &mut Writer<'_>) {
             ),
         ],
     );
-    let r = ratio(
+    let hnn = ratio(
         w.m.ours.get("cpu_train_step_2x200x200_batch256_f32/hnn"),
         w.peer("torch_hnn.py/hnn"),
     );
+    let mlp = ratio(
+        w.m.ours.get("cpu_train_step_2x200x200_batch256_f32/mlp"),
+        w.peer("torch_hnn.py/mlp"),
+    );
+    // The FLOP-bound floor: the HNN step is six 256×200·200×200 products (forward, input
+    // gradient, and the backward of both), the MLP step three; 2 flops per multiply-add.
+    let product = 2.0 * 256.0 * 200.0 * 200.0;
+    let (hnn_mflop, mlp_mflop) = (6.0 * product / 1e6, 3.0 * product / 1e6);
+    // One AVX-512 core on one such product: 146 GFLOP/s (gemm 0.19 x86-v4, issue 15).
+    let floor_ms = |mflop: f64| mflop / 146e3 * 1e3;
     w.line(&format!(
-        "\nGoal (issues 4 and 15): faster than PyTorch on the same CPU (issue 4 asked for 2× on the HNN \
-         step): at least on par {}, 2× {}. Where the time goes: gemm's f32 micro-kernels, scalar \
-         libm `tanhf`, and dfdx's element-wise kernels (one pass and one allocation per op); issue \
-         15 holds the plan.\n",
-        verdict(r, 1.0),
-        verdict(r, 2.0)
+        "\nGoal (issue 15): at least 1.5× faster than PyTorch (2 threads, same model) on the HNN and \
+         the plain MLP step, 2× or more the aim. HNN step: 1.5× {}, 2× {}; MLP step: 1.5× {}, 2× {}. \
+         FLOP-bound floor: the HNN step is ≈ {hnn_mflop:.0} MFLOP of matrix products (six \
+         256×200·200×200), the MLP step ≈ {mlp_mflop:.0}; at the 146 GFLOP/s one AVX-512 core reached \
+         on one such product (gemm 0.19) that is {:.2} ms and {:.2} ms on one core, half on two. \
+         Our products run on AVX-512 through `shims/gemm`, on the calling thread (faster at these sizes \
+         than dfdx's rayon split), and the hidden layers are fused (`liouville_tensor::fused`): the \
+         rest of the step is dfdx's element-wise kernels, one pass and one allocation per op.\n",
+        verdict(hnn, 1.5),
+        verdict(hnn, 2.0),
+        verdict(mlp, 1.5),
+        verdict(mlp, 2.0),
+        floor_ms(hnn_mflop),
+        floor_ms(mlp_mflop),
     ));
 
     w.line("## liouville-dynamics: one training step per model\n");
