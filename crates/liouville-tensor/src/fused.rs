@@ -1,17 +1,18 @@
-//! Fused layer kernels: the activation of a dense layer and its slope in one sweep,
+//! Fused layer kernels: the activation of a dense layer and its derivatives in one sweep,
 //!
-//! a = σ(z + b),  s = σ'(z + b)   (z = a_prev·W `[rows, width]`, b `[width]`),
+//! a = σ(p),  s = σ'(p),  c = σ''(p)   (p = z + b, z = a_prev·W `[rows, width]`, b `[width]`),
 //!
-//! with a hand-written backward, δ = ∂L/∂a ⊙ s + ∂L/∂s ⊙ σ''(z + b), ∂L/∂z += δ,
+//! with a hand-written backward, δ = ∂L/∂a ⊙ σ' + ∂L/∂s ⊙ σ'' + ∂L/∂c ⊙ σ''', ∂L/∂z += δ,
 //! ∂L/∂b += Σ_rows δ. Composed from dfdx ops the same layer takes a broadcast add, the
-//! activation, three element-wise ops for the slope, and the same again backwards, each its own
-//! pass and allocation (and dfdx's CPU `tanh` is scalar libm). Here it is one pass forward and
-//! one back, on [`crate::vector_math`]'s vectorised kernels.
+//! activation, several element-wise ops per derivative, and the same again backwards, each its own
+//! pass and allocation (and dfdx's CPU transcendental functions are scalar libm). Here it is one
+//! pass forward and one back, on [`crate::vector_math`]'s vectorised kernels.
 //!
-//! The fused path runs on dfdx's `Cpu` for tanh (σ' = 1 − a², σ'' = −2a(1 − a²), both from the
-//! output); every other device and activation takes the composed path, which is also the
-//! reference the tests compare against (`tests/fused.rs`: values and parameter gradients agree to
-//! round-off in f32 and f64, and finite differences in f64).
+//! The fused path runs on dfdx's `Cpu` for tanh, sigmoid and softplus (σ', σ'', σ''' from one kept
+//! array, see [`crate::vector_math`]); every other device and activation takes the composed path,
+//! which is also the reference the tests compare against (`tests/fused.rs`: values, input
+//! derivatives and parameter gradients agree to round-off in f32 and f64; the finite-difference
+//! checks of `tests/finite_differences.rs` run on the fused path).
 //!
 //! dfdx 0.13 has no public custom-op trait; this records its VJP with `Tape::add_backward_op` and
 //! reaches the gradient buffers through `Gradients::get_or_alloc_mut`. Its backward runs after every
@@ -26,17 +27,26 @@ use dfdx::tensor::Gradients;
 use crate::device::Cpu;
 use crate::shapes::{Matrix, Vector};
 use crate::tape::Threaded;
+use crate::vector_math::FusedActivation;
 use crate::{Activation, Real};
 
-/// A dense layer's activation a = σ(z + b) and, when asked for, its slope s = σ'(z + b).
+/// What a caller needs of a layer besides its value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// σ'(p): input gradients and tangents.
+    pub slope: bool,
+    /// σ''(p): Hessian-vector products.
+    pub curvature: bool,
+}
+
+/// A dense layer's activation a = σ(p) and, where asked for, σ'(p) and σ''(p).
 pub struct Activated<E: Real, D: Device<E>> {
-    /// a = σ(z + b).
+    /// a = σ(p).
     pub value: Matrix<E, D>,
-    /// s = σ'(z + b) (`None` unless requested).
+    /// σ'(p), if [`Needs::slope`].
     pub slope: Option<Matrix<E, D>>,
-    /// z + b, kept on the composed path only (activations whose σ'' is not a function of σ need
-    /// it); `None` on the fused path.
-    pub pre_activation: Option<Matrix<E, D>>,
+    /// σ''(p), if [`Needs::curvature`].
+    pub curvature: Option<Matrix<E, D>>,
 }
 
 thread_local! {
@@ -70,48 +80,64 @@ fn host_vec_mut<E: Real, D: Device<E>>(v: &mut <D as Storage<E>>::Vec) -> Option
         .map(|v| &mut **v)
 }
 
-/// Whether [`dense`] takes the fused path for this device and activation.
-pub fn is_fused<E: Real, D: Device<E>>(activation: Activation) -> bool {
-    on_host::<E, D>() && activation == Activation::Tanh && !COMPOSED.get()
+fn fusable(activation: Activation) -> Option<FusedActivation> {
+    match activation {
+        Activation::Tanh => Some(FusedActivation::Tanh),
+        Activation::Sigmoid => Some(FusedActivation::Sigmoid),
+        Activation::Softplus => Some(FusedActivation::Softplus),
+        _ => None,
+    }
 }
 
-/// A hidden dense layer: z = input·W, a = σ(z + b) and (with `with_slope`) s = σ'(z + b), recorded
-/// on `tp`'s tape; the matrix product is dfdx's, the rest fused on the host for tanh and composed
-/// from dfdx ops otherwise (see the module docs).
+/// Whether [`dense`] takes the fused path for this device and activation.
+pub fn is_fused<E: Real, D: Device<E>>(activation: Activation) -> bool {
+    on_host::<E, D>() && fusable(activation).is_some() && !COMPOSED.get()
+}
+
+/// A hidden dense layer: z = input·W, then a = σ(z + b) and what `needs` asks for, recorded on
+/// `tp`'s tape. The matrix product is dfdx's; the rest is fused where [`is_fused`] says so and
+/// composed from dfdx ops otherwise (see the module docs).
 pub fn dense<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
     input: &Matrix<E, D>,
     weight: &Matrix<E, D>,
     bias: &Vector<E, D>,
     activation: Activation,
-    with_slope: bool,
+    needs: Needs,
 ) -> Activated<E, D> {
     let z = tp.step(|t| input.clone().put_tape(t).matmul(weight.retaped::<T>()));
-    if is_fused::<E, D>(activation) {
-        return fused_tanh(tp, z, bias, with_slope);
+    if let Some(kind) = fusable(activation).filter(|_| is_fused::<E, D>(activation)) {
+        return fused(tp, z, bias, kind, needs);
     }
     let shape = *z.shape();
     let pre = tp.step(|t| z.put_tape(t) + bias.retaped::<T>().broadcast_like::<_, Axis<0>>(&shape));
     let value = tp.step(|t| activation.value(pre.clone().put_tape(t)));
-    let slope = with_slope.then(|| tp.step(|t| activation.first_from_value(value.clone().put_tape(t), pre.clone())));
+    let slope = (needs.slope || needs.curvature)
+        .then(|| tp.step(|t| activation.first_from_value(value.clone().put_tape(t), pre.clone())));
+    let curvature = match (&slope, needs.curvature) {
+        (Some(s), true) => Some(tp.step(|t| activation.second_from_value(value.clone().put_tape(t), s.clone(), pre))),
+        _ => None,
+    };
     Activated {
         value,
-        slope,
-        pre_activation: Some(pre),
+        slope: slope.filter(|_| needs.slope),
+        curvature,
     }
 }
 
-fn fused_tanh<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
     z: Matrix<E, D>,
     bias: &Vector<E, D>,
-    with_slope: bool,
+    kind: FusedActivation,
+    needs: Needs,
 ) -> Activated<E, D> {
     let (rows, width) = *z.shape();
+    let n = rows * width;
     let dev = z.device().clone();
     // z is the fresh row-major output of dfdx's matmul ([`dense`] made it), so its storage order
     // is the logical one and `copy_into` reads it as it is.
-    let mut pre = vec![E::default(); rows * width];
+    let mut pre = vec![E::default(); n];
     z.copy_into(&mut pre);
     let mut b = vec![E::default(); width];
     bias.copy_into(&mut b);
@@ -120,42 +146,61 @@ fn fused_tanh<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
             *p += bc;
         }
     }
-    let mut a = vec![E::default(); rows * width];
-    E::tanh_into(&pre, &mut a);
-    let slope = with_slope.then(|| dev.tensor_from_vec(a.iter().map(|&t| E::ONE - t * t).collect(), (rows, width)));
-    let saved = T::OWNS_TAPE.then(|| a.clone());
-    let value = dev.tensor_from_vec(a, (rows, width));
-    if let Some(y) = saved {
-        let (value_id, slope_id, z_id, bias_id) = (value.clone(), slope.clone(), z, bias.clone());
+    let (mut value, mut basis) = (vec![E::default(); n], vec![E::default(); n]);
+    E::activate_into(kind, &pre, &mut value, &mut basis);
+    drop(pre);
+    let mut slope = needs.slope.then(|| vec![E::default(); n]);
+    let mut curvature = needs.curvature.then(|| vec![E::default(); n]);
+    if needs.slope || needs.curvature {
+        E::derivatives_into(kind, &basis, slope.as_deref_mut(), curvature.as_deref_mut());
+    }
+    let value = dev.tensor_from_vec(value, (rows, width));
+    let slope = slope.map(|s| dev.tensor_from_vec(s, (rows, width)));
+    let curvature = curvature.map(|c| dev.tensor_from_vec(c, (rows, width)));
+    if T::OWNS_TAPE {
+        let outputs = (value.clone(), slope.clone(), curvature.clone());
+        let (z, bias) = (z, bias.clone());
         tp.add_backward_op(move |grads: &mut Gradients<E, D>| {
+            let (value, slope, curvature) = &outputs;
             // Every buffer is allocated first (zeros for an output nothing used), so the host
             // look-ups below cannot miss; `on_host` was checked before recording.
-            grads.try_alloc_for(&value_id)?;
-            grads.try_alloc_for(&z_id)?;
-            grads.try_alloc_for(&bias_id)?;
-            if let Some(s) = &slope_id {
-                grads.try_alloc_for(s)?;
+            grads.try_alloc_for(value)?;
+            grads.try_alloc_for(&z)?;
+            grads.try_alloc_for(&bias)?;
+            for t in [slope, curvature].into_iter().flatten() {
+                grads.try_alloc_for(t)?;
             }
-            let take = |grads: &mut Gradients<E, D>, t: &Matrix<E, D>| -> Result<Vec<E>, D::Err> {
-                Ok(std::mem::take(
-                    host_vec_mut::<E, D>(grads.get_or_alloc_mut(t)?).expect("host buffer"),
-                ))
-            };
-            let g_value = take(grads, &value_id)?;
-            let g_slope = match &slope_id {
-                Some(s) => Some(take(grads, s)?),
-                None => None,
-            };
-            let mut g_bias =
-                std::mem::take(host_vec_mut::<E, D>(grads.get_or_alloc_mut(&bias_id)?).expect("host buffer"));
-            {
-                let g_z = host_vec_mut::<E, D>(grads.get_or_alloc_mut(&z_id)?).expect("host buffer");
-                E::tanh_layer_backward(&y, &g_value, g_slope.as_deref(), g_z, &mut g_bias);
+            fn take<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>) -> Vec<E> {
+                let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
+                std::mem::take(buffer.expect("allocated host buffer"))
             }
-            *host_vec_mut::<E, D>(grads.get_or_alloc_mut(&bias_id)?).expect("host buffer") = g_bias;
-            *host_vec_mut::<E, D>(grads.get_or_alloc_mut(&value_id)?).expect("host buffer") = g_value;
-            if let (Some(s), Some(g)) = (&slope_id, g_slope) {
-                *host_vec_mut::<E, D>(grads.get_or_alloc_mut(s)?).expect("host buffer") = g;
+            fn put<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>, v: Vec<E>) {
+                let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
+                *buffer.expect("allocated host buffer") = v;
+            }
+            // Taken out and put back, so that one gradient is borrowed mutably at a time.
+            let g_value = take(grads, value);
+            let g_slope = slope.as_ref().map(|s| take(grads, s));
+            let g_curvature = curvature.as_ref().map(|c| take(grads, c));
+            let mut g_bias = take(grads, &bias);
+            let mut g_pre = take(grads, &z);
+            E::layer_backward(
+                kind,
+                &basis,
+                &g_value,
+                g_slope.as_deref(),
+                g_curvature.as_deref(),
+                &mut g_pre,
+                &mut g_bias,
+            );
+            put(grads, &z, g_pre);
+            put(grads, &bias, g_bias);
+            put(grads, value, g_value);
+            if let (Some(s), Some(g)) = (slope, g_slope) {
+                put(grads, s, g);
+            }
+            if let (Some(c), Some(g)) = (curvature, g_curvature) {
+                put(grads, c, g);
             }
             Ok(())
         });
@@ -163,6 +208,6 @@ fn fused_tanh<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     Activated {
         value,
         slope,
-        pre_activation: None,
+        curvature,
     }
 }

@@ -17,6 +17,7 @@ use dfdx::prelude::*;
 use liouville_base::random::Rng;
 
 use crate::energy::{Derivatives, Energy, EnergyDerivatives, check_directions};
+use crate::fused::Needs;
 use crate::module::{Module, ParamMut, ParamRef};
 use crate::tape::Threaded;
 use crate::{Activation, Real, TensorError};
@@ -38,6 +39,12 @@ pub enum Init {
 }
 
 pub use crate::shapes::{Matrix, Vector};
+
+/// A hidden layer's value and slope (input gradients, tangents).
+const SLOPE: Needs = Needs {
+    slope: true,
+    curvature: false,
+};
 /// An output and its Jacobian-vector products (see [`Mlp::forward_with_tangents`]).
 pub type WithTangents<E, D> = (Matrix<E, D>, Vec<Matrix<E, D>>);
 
@@ -250,16 +257,16 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         })
     }
 
-    /// Hidden layer `l`: σ(a·Wₗ + bₗ) and, with `with_slope`, σ'; fused where
+    /// Hidden layer `l`: σ(a·Wₗ + bₗ) and the derivatives `needs` asks for; fused where
     /// [`crate::fused::is_fused`] says so.
     fn hidden<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         a: &Matrix<E, D>,
         l: usize,
-        with_slope: bool,
+        needs: Needs,
     ) -> crate::fused::Activated<E, D> {
-        crate::fused::dense(tp, a, &self.weights[l], &self.biases[l], self.activation, with_slope)
+        crate::fused::dense(tp, a, &self.weights[l], &self.biases[l], self.activation, needs)
     }
 
     /// The network's output `[batch, out]` for inputs `x` `[batch, in]`, recording on `tape`.
@@ -269,7 +276,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
         let mut a = x.clone();
         let last = self.weights.len() - 1;
         for l in 0..last {
-            a = self.hidden(&mut tp, &a, l, false).value;
+            a = self.hidden(&mut tp, &a, l, Needs::default()).value;
         }
         let out = self.affine(&mut tp, &a, last);
         Ok(tp.finish(out))
@@ -296,7 +303,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
                 .collect()
         };
         for l in 0..last {
-            let layer = self.hidden(tp, &a, l, true);
+            let layer = self.hidden(tp, &a, l, SLOPE);
             let z_dots = push(tp, &tangents, l);
             a = layer.value;
             let slope = layer.slope.expect("slope requested");
@@ -339,20 +346,21 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
         }
         check_directions(x, directions)?;
         let batch = x.shape().0;
-        let act = self.activation;
         let hidden = self.weights.len() - 1;
 
         // Forward, keeping zₗ, σ'(zₗ) and (for HVPs) σ''(zₗ).
         let mut a = x.clone();
         let (mut s1, mut s2) = (Vec::with_capacity(hidden), Vec::with_capacity(hidden));
         for l in 0..hidden {
-            let layer = self.hidden(tp, &a, l, true);
+            let needs = Needs {
+                slope: true,
+                curvature: !directions.is_empty(),
+            };
+            let layer = self.hidden(tp, &a, l, needs);
             a = layer.value;
             let first = layer.slope.expect("slope requested");
-            if !directions.is_empty() {
-                // The fused path (tanh) keeps no pre-activation: tanh's σ'' needs only a and s.
-                let z = layer.pre_activation.unwrap_or_else(|| a.clone());
-                s2.push(tp.step(|t| act.second_from_value(a.clone().put_tape(t), first.clone(), z)));
+            if let Some(curvature) = layer.curvature {
+                s2.push(curvature);
             }
             s1.push(first);
         }

@@ -107,7 +107,8 @@ where
     let energy = Mlp::<E, Cpu>::new(&dev, &energy_widths, act, Init::TorchOrthogonal, seed).unwrap();
     let plain = Mlp::<E, Cpu>::new(&dev, &plain_widths, act, Init::TorchOrthogonal, seed ^ 1).unwrap();
     let batch = 5;
-    prop_assert_eq!(is_fused::<E, Cpu>(act), act == Activation::Tanh);
+    let fusable = matches!(act, Activation::Tanh | Activation::Sigmoid | Activation::Softplus);
+    prop_assert_eq!(is_fused::<E, Cpu>(act), fusable);
     let fused = outputs(&energy, &plain, values, batch);
     let reference = composed(|| {
         assert!(!is_fused::<E, Cpu>(act), "composed() turns the fused path off");
@@ -154,7 +155,8 @@ fn strategy() -> impl Strategy<Value = (Vec<usize>, Activation, u64, Vec<f64>)> 
         prop_oneof![
             Just(Activation::Tanh),
             Just(Activation::Softplus),
-            Just(Activation::Sigmoid)
+            Just(Activation::Sigmoid),
+            Just(Activation::Sin)
         ],
         any::<u64>(),
         prop::collection::vec(-2.0f64..2.0, 160),

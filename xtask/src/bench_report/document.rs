@@ -817,7 +817,10 @@ mod tests {
         assert!(text.contains("DOP853 met, Dormand–Prince not measured"), "{text}");
         // The HNN step is 2× slower than PyTorch: goal not met, stated.
         assert!(text.contains("0.50× (2.00× slower"), "{text}");
-        assert!(text.contains("at least on par **not met**"), "{text}");
+        assert!(text.contains("HNN step: 1.5× **not met**, 2× **not met**"), "{text}");
+        assert!(text.contains("MLP step: 1.5× not measured"), "{text}");
+        // The floor: six 256×200·200×200 products = 123 MFLOP, 0.84 ms on one core at 146 GFLOP/s.
+        assert!(text.contains("≈ 123 MFLOP") && text.contains("0.84 ms"), "{text}");
         assert!(
             text.contains("`cpu_new_thing/x`"),
             "an unused bench must be listed: {text}"
