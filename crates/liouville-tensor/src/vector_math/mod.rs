@@ -61,88 +61,229 @@ pub trait VectorMath: Copy {
     );
 }
 
+/// (σ', σ'', σ''') from the basis β, per activation.
+#[inline(always)]
+fn tanh_derivatives<F: Scalar>(b: F) -> (F, F, F) {
+    let (one, two, three) = (F::of(1.0), F::of(2.0), F::of(3.0));
+    let s = one - b * b;
+    (s, -two * b * s, -two * s * (one - three * b * b))
+}
+
+#[inline(always)]
+fn sigmoid_derivatives<F: Scalar>(b: F) -> (F, F, F) {
+    let (one, two) = (F::of(1.0), F::of(2.0));
+    let s = b * (one - b);
+    let u = one - two * b;
+    (s, s * u, s * (u * u - two * s))
+}
+
+#[inline(always)]
+fn softplus_derivatives<F: Scalar>(b: F) -> (F, F, F) {
+    let (one, two) = (F::of(1.0), F::of(2.0));
+    let c = b * (one - b);
+    (b, c, c * (one - two * b))
+}
+
 /// (σ', σ'', σ''') from the basis β.
 #[inline(always)]
 fn derivatives<F: Scalar>(kind: FusedActivation, b: F) -> (F, F, F) {
-    let (one, two, three) = (F::of(1.0), F::of(2.0), F::of(3.0));
     match kind {
-        FusedActivation::Tanh => {
-            let s = one - b * b;
-            (s, -two * b * s, -two * s * (one - three * b * b))
-        }
-        FusedActivation::Sigmoid => {
-            let s = b * (one - b);
-            let u = one - two * b;
-            (s, s * u, s * (u * u - two * s))
-        }
-        FusedActivation::Softplus => {
-            let c = b * (one - b);
-            (b, c, c * (one - two * b))
-        }
+        FusedActivation::Tanh => tanh_derivatives(b),
+        FusedActivation::Sigmoid => sigmoid_derivatives(b),
+        FusedActivation::Softplus => softplus_derivatives(b),
     }
+}
+
+/// (sigmoid p, e^{−|p|}).
+#[inline(always)]
+fn sigmoid_and_decay<F: Scalar>(p: F) -> (F, F) {
+    let one = F::of(1.0);
+    // e = e^{−|p|} ∈ (0, 1]: sigmoid p = 1/(1 + e) for p ≥ 0, e/(1 + e) below.
+    let e = F::exp_nonpositive(-p.abs());
+    let inv = one / (one + e);
+    (if p >= F::zero() { inv } else { e * inv }, e)
 }
 
 /// (σ(p), β(p)).
 #[inline(always)]
 fn activate<F: Scalar>(kind: FusedActivation, p: F) -> (F, F) {
-    let one = F::of(1.0);
     match kind {
         FusedActivation::Tanh => {
             let t = F::tanh_fast(p);
             (t, t)
         }
-        FusedActivation::Sigmoid | FusedActivation::Softplus => {
-            // e = e^{−|p|} ∈ (0, 1]: sigmoid p = 1/(1 + e) for p ≥ 0, e/(1 + e) below.
-            let e = F::exp_nonpositive(-p.abs());
-            let inv = one / (one + e);
-            let sigmoid = if p >= F::zero() { inv } else { e * inv };
-            if kind == FusedActivation::Sigmoid {
-                (sigmoid, sigmoid)
-            } else {
-                let positive = if p > F::zero() { p } else { F::zero() };
-                // A NaN input stays NaN (the comparisons above would drop it).
-                let softplus = if p.is_nan() { p } else { positive + F::ln_1p_unit(e) };
-                (softplus, sigmoid)
-            }
+        FusedActivation::Sigmoid => {
+            let s = sigmoid_and_decay(p).0;
+            (s, s)
         }
+        FusedActivation::Softplus => {
+            let (s, e) = sigmoid_and_decay(p);
+            let positive = if p > F::zero() { p } else { F::zero() };
+            // A NaN input stays NaN (the comparisons above would drop it).
+            let softplus = if p.is_nan() { p } else { positive + F::ln_1p_unit(e) };
+            (softplus, s)
+        }
+    }
+}
+
+/// One activation's forward and derivatives as static functions, so that each loop below is
+/// monomorphised with everything inlined (a closure passed in was not inlined into the
+/// `target_feature` copies, and a loop with the activation's `match` inside does not vectorise).
+trait Kind {
+    fn activate<F: Scalar>(p: F) -> (F, F);
+    fn derivatives<F: Scalar>(b: F) -> (F, F, F);
+}
+
+struct TanhKind;
+struct SigmoidKind;
+struct SoftplusKind;
+
+impl Kind for TanhKind {
+    #[inline(always)]
+    fn activate<F: Scalar>(p: F) -> (F, F) {
+        activate(FusedActivation::Tanh, p)
+    }
+    #[inline(always)]
+    fn derivatives<F: Scalar>(b: F) -> (F, F, F) {
+        tanh_derivatives(b)
+    }
+}
+
+impl Kind for SigmoidKind {
+    #[inline(always)]
+    fn activate<F: Scalar>(p: F) -> (F, F) {
+        activate(FusedActivation::Sigmoid, p)
+    }
+    #[inline(always)]
+    fn derivatives<F: Scalar>(b: F) -> (F, F, F) {
+        sigmoid_derivatives(b)
+    }
+}
+
+impl Kind for SoftplusKind {
+    #[inline(always)]
+    fn activate<F: Scalar>(p: F) -> (F, F) {
+        activate(FusedActivation::Softplus, p)
+    }
+    #[inline(always)]
+    fn derivatives<F: Scalar>(b: F) -> (F, F, F) {
+        softplus_derivatives(b)
+    }
+}
+
+#[inline(always)]
+fn activate_each<F: Scalar, K: Kind>(pre: &[F], value: &mut [F], basis: &mut [F]) {
+    for ((v, b), &p) in value.iter_mut().zip(basis.iter_mut()).zip(pre) {
+        (*v, *b) = K::activate(p);
     }
 }
 
 #[inline(always)]
 fn activate_body<F: Scalar>(kind: FusedActivation, pre: &[F], value: &mut [F], basis: &mut [F]) {
-    for ((v, b), &p) in value.iter_mut().zip(basis.iter_mut()).zip(pre) {
-        (*v, *b) = activate(kind, p);
+    match kind {
+        FusedActivation::Tanh => activate_each::<F, TanhKind>(pre, value, basis),
+        FusedActivation::Sigmoid => activate_each::<F, SigmoidKind>(pre, value, basis),
+        FusedActivation::Softplus => activate_each::<F, SoftplusKind>(pre, value, basis),
     }
 }
 
-/// [`activate_body`] for the widest instruction set the CPU has.
+/// The gradients a layer's backward reads, and where it writes.
+struct Backward<'a, F> {
+    basis: &'a [F],
+    g_value: &'a [F],
+    g_slope: Option<&'a [F]>,
+    g_curvature: Option<&'a [F]>,
+    g_pre: &'a mut [F],
+    g_bias: &'a mut [F],
+}
+
+/// δ = g_value·σ' + g_slope·σ'' + g_curvature·σ''' per element, with the activation and the
+/// present terms fixed outside the loop so that each combination is its own vectorised loop.
+#[inline(always)]
+fn backward_body<F: Scalar>(kind: FusedActivation, b: Backward<'_, F>) {
+    #[inline(always)]
+    fn rows<F: Scalar, K: Kind, const SLOPE: bool, const CURVATURE: bool>(b: Backward<'_, F>) {
+        let width = b.g_bias.len();
+        let (g_slope, g_curvature) = (b.g_slope.unwrap_or(&[]), b.g_curvature.unwrap_or(&[]));
+        for (r, g_pre) in b.g_pre.chunks_exact_mut(width).enumerate() {
+            let at = r * width;
+            let basis = &b.basis[at..at + width];
+            let g_value = &b.g_value[at..at + width];
+            let g_slope = if SLOPE { &g_slope[at..at + width] } else { &[][..] };
+            let g_curvature = if CURVATURE {
+                &g_curvature[at..at + width]
+            } else {
+                &[][..]
+            };
+            for c in 0..width {
+                let (s, k, third) = K::derivatives(basis[c]);
+                let mut delta = g_value[c] * s;
+                if SLOPE {
+                    delta = delta + g_slope[c] * k;
+                }
+                if CURVATURE {
+                    delta = delta + g_curvature[c] * third;
+                }
+                g_pre[c] = g_pre[c] + delta;
+                b.g_bias[c] = b.g_bias[c] + delta;
+            }
+        }
+    }
+    #[inline(always)]
+    fn terms<F: Scalar, K: Kind>(b: Backward<'_, F>) {
+        match (b.g_slope.is_some(), b.g_curvature.is_some()) {
+            (false, false) => rows::<F, K, false, false>(b),
+            (true, false) => rows::<F, K, true, false>(b),
+            (false, true) => rows::<F, K, false, true>(b),
+            (true, true) => rows::<F, K, true, true>(b),
+        }
+    }
+    match kind {
+        FusedActivation::Tanh => terms::<F, TanhKind>(b),
+        FusedActivation::Sigmoid => terms::<F, SigmoidKind>(b),
+        FusedActivation::Softplus => terms::<F, SoftplusKind>(b),
+    }
+}
+
+/// Runs `$body(args…)` compiled for the widest instruction set the CPU has (AVX-512, AVX2, or the
+/// baseline).
+macro_rules! by_cpu {
+    ($body:ident, <$f:ident>, ($($arg:ident: $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512<$f: Scalar>($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2<$f: Scalar>($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F, checked on the line above.
+                #[allow(unsafe_code)]
+                return unsafe { avx512($($arg),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked on the line above.
+                #[allow(unsafe_code)]
+                return unsafe { avx2($($arg),*) };
+            }
+        }
+        $body($($arg),*)
+    }};
+}
+
 fn activate_by_cpu<F: Scalar>(kind: FusedActivation, pre: &[F], value: &mut [F], basis: &mut [F]) {
     assert!(
         pre.len() == value.len() && pre.len() == basis.len(),
         "activate_into: lengths differ"
     );
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512<F: Scalar>(kind: FusedActivation, pre: &[F], value: &mut [F], basis: &mut [F]) {
-            activate_body(kind, pre, value, basis)
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2<F: Scalar>(kind: FusedActivation, pre: &[F], value: &mut [F], basis: &mut [F]) {
-            activate_body(kind, pre, value, basis)
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked on the line above.
-            #[allow(unsafe_code)]
-            return unsafe { avx512(kind, pre, value, basis) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked on the line above.
-            #[allow(unsafe_code)]
-            return unsafe { avx2(kind, pre, value, basis) };
-        }
-    }
-    activate_body(kind, pre, value, basis)
+    by_cpu!(activate_body, <F>, (kind: FusedActivation, pre: &[F], value: &mut [F], basis: &mut [F]))
+}
+
+fn backward_by_cpu<F: Scalar>(kind: FusedActivation, b: Backward<'_, F>) {
+    by_cpu!(backward_body, <F>, (kind: FusedActivation, b: Backward<'_, F>))
 }
 
 impl<F: Scalar> VectorMath for F {
@@ -197,24 +338,17 @@ impl<F: Scalar> VectorMath for F {
                 && g_curvature.is_none_or(|g| g.len() == n),
             "layer_backward: lengths differ"
         );
-        let rows = basis.chunks_exact(width).zip(g_value.chunks_exact(width));
-        for (r, ((basis, g_value), g_pre)) in rows.zip(g_pre.chunks_exact_mut(width)).enumerate() {
-            let row = r * width..(r + 1) * width;
-            let g_slope = g_slope.map(|g| &g[row.clone()]);
-            let g_curvature = g_curvature.map(|g| &g[row]);
-            for c in 0..width {
-                let (s, k, d) = derivatives(kind, basis[c]);
-                let mut delta = g_value[c] * s;
-                if let Some(g) = g_slope {
-                    delta = delta + g[c] * k;
-                }
-                if let Some(g) = g_curvature {
-                    delta = delta + g[c] * d;
-                }
-                g_pre[c] = g_pre[c] + delta;
-                g_bias[c] = g_bias[c] + delta;
-            }
-        }
+        backward_by_cpu(
+            kind,
+            Backward {
+                basis,
+                g_value,
+                g_slope,
+                g_curvature,
+                g_pre,
+                g_bias,
+            },
+        );
     }
 }
 
