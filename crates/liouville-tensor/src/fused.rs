@@ -170,14 +170,6 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
             for t in [slope, curvature].into_iter().flatten() {
                 grads.try_alloc_for(t)?;
             }
-            fn take<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>) -> Vec<E> {
-                let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
-                std::mem::take(buffer.expect("allocated host buffer"))
-            }
-            fn put<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>, v: Vec<E>) {
-                let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
-                *buffer.expect("allocated host buffer") = v;
-            }
             // Taken out and put back, so that one gradient is borrowed mutably at a time.
             let g_value = take(grads, value);
             let g_slope = slope.as_ref().map(|s| take(grads, s));
@@ -210,4 +202,89 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         slope,
         curvature,
     }
+}
+
+/// An upstream gradient of a layer's output: a full `[rows, width]` matrix, or one row shared by
+/// every row of the batch (the top layer of an energy's input gradient: W_Lᵀ, as a `[width, 1]`
+/// weight), which is never materialised.
+#[derive(Clone)]
+pub enum Upstream<E: Real, D: Device<E>> {
+    /// A full matrix.
+    Full(Matrix<E, D>),
+    /// A `[width, 1]` column whose transpose is every row.
+    SharedRow(Matrix<E, D>),
+}
+
+/// g ⊙ s for an upstream gradient g and a same-shaped s (a slope or curvature of [`dense`]),
+/// recorded on `tp`; one host pass each way where [`is_fused`] holds for `activation` (whose
+/// layers made `s`), dfdx's broadcast and product otherwise.
+pub fn gate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    g: &Upstream<E, D>,
+    s: &Matrix<E, D>,
+    activation: Activation,
+) -> Matrix<E, D> {
+    let shape = *s.shape();
+    if !is_fused::<E, D>(activation) {
+        return match g {
+            Upstream::Full(g) => tp.step(|t| g.clone().put_tape(t) * s.retaped::<T>()),
+            Upstream::SharedRow(w) => tp.step(|t| {
+                w.clone()
+                    .put_tape(t)
+                    .reshape_like(&(shape.1,))
+                    .broadcast_like::<_, Axis<0>>(&shape)
+                    * s.retaped::<T>()
+            }),
+        };
+    }
+    let (rows, width) = shape;
+    let dev = s.device().clone();
+    let mut sv = vec![E::default(); rows * width];
+    s.copy_into(&mut sv);
+    let (gv, shared, g_tensor) = match g {
+        Upstream::Full(g) => {
+            // g is a matrix product's output (the previous layer's backward), row-major.
+            let mut v = vec![E::default(); rows * width];
+            g.copy_into(&mut v);
+            (v, false, g.clone())
+        }
+        Upstream::SharedRow(w) => {
+            let mut v = vec![E::default(); width];
+            w.copy_into(&mut v);
+            (v, true, w.clone())
+        }
+    };
+    let mut out = vec![E::default(); rows * width];
+    E::gate_into(&gv, shared, &sv, &mut out);
+    let out = dev.tensor_from_vec(out, shape);
+    if T::OWNS_TAPE {
+        let (out_id, s_id) = (out.clone(), s.clone());
+        tp.add_backward_op(move |grads: &mut Gradients<E, D>| {
+            grads.try_alloc_for(&out_id)?;
+            grads.try_alloc_for(&s_id)?;
+            grads.try_alloc_for(&g_tensor)?;
+            let g_out = take(grads, &out_id);
+            let mut g_g = take(grads, &g_tensor);
+            let mut g_s = take(grads, &s_id);
+            E::gate_backward(&gv, shared, &sv, &g_out, &mut g_g, &mut g_s);
+            put(grads, &s_id, g_s);
+            put(grads, &g_tensor, g_g);
+            put(grads, &out_id, g_out);
+            Ok(())
+        });
+    }
+    out
+}
+
+/// The host gradient buffer of `t`, taken out (so that one is borrowed at a time); it must have
+/// been allocated.
+fn take<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>) -> Vec<E> {
+    let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
+    std::mem::take(buffer.expect("allocated host buffer"))
+}
+
+/// Puts a buffer [`take`] took back.
+fn put<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>, v: Vec<E>) {
+    let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
+    *buffer.expect("allocated host buffer") = v;
 }

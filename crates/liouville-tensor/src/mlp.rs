@@ -17,7 +17,7 @@ use dfdx::prelude::*;
 use liouville_base::random::Rng;
 
 use crate::energy::{Derivatives, Energy, EnergyDerivatives, check_directions};
-use crate::fused::Needs;
+use crate::fused::{Needs, Upstream};
 use crate::module::{Module, ParamMut, ParamRef};
 use crate::tape::Threaded;
 use crate::{Activation, Real, TensorError};
@@ -370,25 +370,29 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
         };
 
         // Reverse (VJP with seed 1): g_{L-1} = W_Lᵀ broadcast over the batch.
+        let act = self.activation;
         let top = &self.weights[hidden];
         let n_top = top.shape().0;
-        let mut g = tp.step(|t| {
-            top.clone()
-                .put_tape(t)
-                .reshape_like(&(n_top,))
-                .broadcast_like::<_, Axis<0>>(&(batch, n_top))
-        });
-        let mut gs = vec![Matrix::<E, D>::clone(&g); hidden];
+        let mut g = Upstream::SharedRow(top.clone());
+        let mut gs = vec![g.clone(); hidden];
         for l in (0..hidden).rev() {
             gs[l] = g.clone();
-            let delta = tp.step(|t| g.clone().put_tape(t) * s1[l].retaped::<T>());
-            g = tp.step(|t| {
+            let delta = crate::fused::gate(tp, &g, &s1[l], act);
+            g = Upstream::Full(tp.step(|t| {
                 delta
                     .put_tape(t)
                     .matmul(self.weights[l].retaped::<T>().permute::<_, Axes2<1, 0>>())
-            });
+            }));
         }
-        let gradient = g;
+        let gradient = match g {
+            Upstream::Full(g) => g,
+            // No hidden layer: ∇ₓE = W_Lᵀ on every row.
+            Upstream::SharedRow(w) => tp.step(|t| {
+                w.put_tape(t)
+                    .reshape_like(&(n_top,))
+                    .broadcast_like::<_, Axis<0>>(&(batch, n_top))
+            }),
+        };
 
         // Forward-over-reverse for each direction.
         let mut hvps = Vec::with_capacity(directions.len());
@@ -397,16 +401,19 @@ impl<E: Real, D: Device<E>> Energy<E, D> for Mlp<E, D> {
             let mut z_dots = Vec::with_capacity(hidden);
             for l in 0..hidden {
                 let z_dot = tp.step(|t| a_dot.clone().put_tape(t).matmul(self.weights[l].retaped::<T>()));
-                a_dot = tp.step(|t| z_dot.clone().put_tape(t) * s1[l].retaped::<T>());
+                a_dot = crate::fused::gate(tp, &Upstream::Full(z_dot.clone()), &s1[l], act);
                 z_dots.push(z_dot);
             }
             let mut g_dot: Option<Matrix<E, D>> = None;
             for l in (0..hidden).rev() {
-                let curvature =
-                    tp.step(|t| gs[l].clone().put_tape(t) * s2[l].retaped::<T>() * z_dots[l].retaped::<T>());
+                let g_curvature = crate::fused::gate(tp, &gs[l], &s2[l], act);
+                let curvature = crate::fused::gate(tp, &Upstream::Full(g_curvature), &z_dots[l], act);
                 let delta_dot = match &g_dot {
                     None => curvature,
-                    Some(gd) => tp.step(|t| gd.clone().put_tape(t) * s1[l].retaped::<T>() + curvature.retaped::<T>()),
+                    Some(gd) => {
+                        let through = crate::fused::gate(tp, &Upstream::Full(gd.clone()), &s1[l], act);
+                        tp.step(|t| through.put_tape(t) + curvature.retaped::<T>())
+                    }
                 };
                 g_dot = Some(tp.step(|t| {
                     delta_dot

@@ -46,6 +46,12 @@ pub trait VectorMath: Copy {
         slope: Option<&mut [Self]>,
         curvature: Option<&mut [Self]>,
     );
+    /// out = g ⊙ s over `[rows, width]` row-major; with `shared_row`, g is one row of `width`
+    /// used for every row.
+    fn gate_into(g: &[Self], shared_row: bool, s: &[Self], out: &mut [Self]);
+    /// The backward of [`VectorMath::gate_into`]: g_g += g_out ⊙ s (summed over rows when
+    /// `shared_row`), g_s += g_out ⊙ g.
+    fn gate_backward(g: &[Self], shared_row: bool, s: &[Self], g_out: &[Self], g_g: &mut [Self], g_s: &mut [Self]);
     /// The backward of a fused layer over `[rows, width]` row-major (width = `g_bias.len()`):
     /// δ = g_value·σ' + g_slope·σ'' + g_curvature·σ''' (absent gradients count 0), g_pre += δ,
     /// g_bias[c] += Σ_rows δ[·, c].
@@ -314,6 +320,54 @@ impl<F: Scalar> VectorMath for F {
             }
             if let Some(curvature) = curvature.as_deref_mut() {
                 curvature[i] = c;
+            }
+        }
+    }
+
+    fn gate_into(g: &[F], shared_row: bool, s: &[F], out: &mut [F]) {
+        assert!(
+            s.len() == out.len()
+                && (if shared_row {
+                    g.len() > 0 && s.len() % g.len() == 0
+                } else {
+                    g.len() == s.len()
+                }),
+            "gate_into: lengths differ"
+        );
+        if shared_row {
+            for (out, s) in out.chunks_exact_mut(g.len()).zip(s.chunks_exact(g.len())) {
+                for ((o, &s), &g) in out.iter_mut().zip(s).zip(g) {
+                    *o = g * s;
+                }
+            }
+        } else {
+            for ((o, &s), &g) in out.iter_mut().zip(s).zip(g) {
+                *o = g * s;
+            }
+        }
+    }
+
+    fn gate_backward(g: &[F], shared_row: bool, s: &[F], g_out: &[F], g_g: &mut [F], g_s: &mut [F]) {
+        assert!(
+            s.len() == g_out.len() && s.len() == g_s.len() && g.len() == g_g.len(),
+            "gate_backward: lengths differ"
+        );
+        if shared_row {
+            let width = g.len();
+            for ((g_out, s), g_s) in g_out
+                .chunks_exact(width)
+                .zip(s.chunks_exact(width))
+                .zip(g_s.chunks_exact_mut(width))
+            {
+                for c in 0..width {
+                    g_g[c] = g_g[c] + g_out[c] * s[c];
+                    g_s[c] = g_s[c] + g_out[c] * g[c];
+                }
+            }
+        } else {
+            for i in 0..s.len() {
+                g_g[i] = g_g[i] + g_out[i] * s[i];
+                g_s[i] = g_s[i] + g_out[i] * g[i];
             }
         }
     }
