@@ -328,7 +328,7 @@ impl<F: Scalar> VectorMath for F {
         assert!(
             s.len() == out.len()
                 && (if shared_row {
-                    g.len() > 0 && s.len() % g.len() == 0
+                    !g.is_empty() && s.len().is_multiple_of(g.len())
                 } else {
                     g.len() == s.len()
                 }),
