@@ -80,7 +80,8 @@ pub(super) fn exp_f32(y: f32) -> f32 {
     // y ∈ [-104, 40] (callers clamp): n = round(y / ln 2) by the 1.5·2²³ rounding trick (exact for
     // |v| < 2²²).
     const ROUND: f32 = 12_582_912.0;
-    let n = (y * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = y * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = y - n * 0.693_359_4 - n * -2.121_944_4e-4;
     let mut p = EXP_F32_P[0];
     for c in &EXP_F32_P[1..] {
@@ -88,7 +89,9 @@ pub(super) fn exp_f32(y: f32) -> f32 {
     }
     let e = p * r * r + r + 1.0;
     // 2ⁿ as two normal factors, so results down into the subnormals stay accurate.
-    let n = n as i32;
+    // shifted = ROUND + n exactly, so its bits are ROUND's plus n: an integer subtraction, which
+    // vectorises (`n as i32` is a saturating conversion, which does not).
+    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     let half = n >> 1;
     e * f32::from_bits(((half + 127) << 23) as u32) * f32::from_bits((((n - half) + 127) << 23) as u32)
 }
@@ -138,13 +141,14 @@ const EXP_F64_Q: [f64; 4] = [
 pub(super) fn exp_f64(y: f64) -> f64 {
     // y ∈ [-746, 44] (callers clamp); 1.5·2⁵² rounds to nearest.
     const ROUND: f64 = 6_755_399_441_055_744.0;
-    let n = (y * std::f64::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = y * std::f64::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = y - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
     let rr = r * r;
     let px = r * ((EXP_F64_P[0] * rr + EXP_F64_P[1]) * rr + EXP_F64_P[2]);
     let q = ((EXP_F64_Q[0] * rr + EXP_F64_Q[1]) * rr + EXP_F64_Q[2]) * rr + EXP_F64_Q[3];
     let e = 1.0 + 2.0 * px / (q - px);
-    let n = n as i64;
+    let n = shifted.to_bits() as i64 - ROUND.to_bits() as i64;
     let half = n >> 1;
     e * f64::from_bits(((half + 1023) << 52) as u64) * f64::from_bits((((n - half) + 1023) << 52) as u64)
 }
