@@ -653,6 +653,17 @@ fn tensor_and_dynamics(w: &mut Writer<'_>) {
     .collect();
     let borrowed: Vec<(&str, &str, Option<&str>)> = rows.iter().map(|(l, i, p)| (l.as_str(), i.as_str(), *p)).collect();
     w.comparison(["model (one training step)", "Liouville", "PyTorch"], &borrowed);
+    let floor = |id: &str, peer: &str| verdict(ratio(w.m.ours.get(&format!("{g}/{id}")), w.peer(peer)), 1.0);
+    w.line(&format!(
+        "\nRequired (issue 15): at least PyTorch's speed for the neural ODE (backprop) {}, the SRNN {} \
+         and DeLaN {}.",
+        floor(
+            "neural_ode_backprop_4obs_x_2rk4",
+            "torch_dynamics.py/neural_ode_backprop"
+        ),
+        floor("srnn_4obs_x_2leapfrog", "torch_dynamics.py/srnn"),
+        floor("delan", "torch_dynamics.py/delan"),
+    ));
     let rollout = w.ours("cpu_dynamics_rollout_hnn_200x200/15 trajectories, t in [0, 20], DOP853 rtol 1e-6");
     w.line(&format!(
         "\nRollout: a 2 → 200 → 200 → 1 HNN, 15 trajectories together over t ∈ [0, 20] with DOP853 at \
