@@ -7,18 +7,10 @@ seconds, for `cargo xtask bench-report`)
 import argparse
 import json
 import statistics
-import time
 
 import numpy as np
 
-
-def timings(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
+from timing import timed
 
 
 def pendulum_rk4(n=10_000, steps=1_000, dt=0.01):
@@ -72,15 +64,15 @@ def main():
     print(f"numpy {np.__version__}")
     print("| benchmark | numpy median |")
     print("|---|---|")
-    rows["pendulum_rk4_stored"] = {"times": timings(pendulum_rk4, 3)}
+    rows["pendulum_rk4_stored"] = {"times": timed(pendulum_rk4, 3)}
     t = statistics.median(rows["pendulum_rk4_stored"]["times"])
     print(f"| 10,000 pendulums x 1,000 RK4 steps, all states stored (153 MiB) | {t:.3f} s |")
     for n in [256, 1024]:
         q, p, m = nbody_setup(n)
         # A leapfrog step whose second force is reused next step costs one force evaluation;
         # numpy does two here, so time the force alone as the per-step cost.
-        rows[f"nbody/{n}/force"] = {"times": timings(lambda: nbody_force(q, m), 10 if n == 256 else 5)}
-        rows[f"nbody/{n}/leapfrog"] = {"times": timings(lambda: leapfrog_step(q, p, m), 10 if n == 256 else 3)}
+        rows[f"nbody/{n}/force"] = {"times": timed(lambda: nbody_force(q, m), 10 if n == 256 else 5)}
+        rows[f"nbody/{n}/leapfrog"] = {"times": timed(lambda: leapfrog_step(q, p, m), 10 if n == 256 else 3)}
         t = statistics.median(rows[f"nbody/{n}/force"]["times"])
         t2 = statistics.median(rows[f"nbody/{n}/leapfrog"]["times"])
         print(f"| N-body N = {n}: one force evaluation | {t * 1e3:.2f} ms |")

@@ -16,27 +16,17 @@ Usage: python3 benches/peers/torch_dynamics.py [--json PATH]  (`--json` also wri
 import argparse
 import json
 import statistics
-import time
 
 import torch
 from torch.func import hessian, jacrev, vmap
+
+from timing import timed
 
 torch.set_num_threads(2)
 
 
 def mlp(inp, out, act=torch.nn.Tanh):
     return torch.nn.Sequential(torch.nn.Linear(inp, 200), act(), torch.nn.Linear(200, 200), act(), torch.nn.Linear(200, out))
-
-
-def timed(step, repeats=50, warmup=5):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def adam_step(params, loss_fn):
@@ -150,15 +140,15 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| step | PyTorch median |")
     print("|---|---|")
-    rows["lnn"] = {"times": timed(lnn_step)}
+    rows["lnn"] = {"times": timed(lnn_step, 50, 5)}
     print(f"| LNN (torch.func hessian/jacrev, vmap) | {statistics.median(rows['lnn']['times']) * 1e3:.2f} ms |")
-    rows["delan"] = {"times": timed(delan_step)}
+    rows["delan"] = {"times": timed(delan_step, 50, 5)}
     print(f"| DeLaN (autograd create_graph) | {statistics.median(rows['delan']['times']) * 1e3:.2f} ms |")
-    rows["neural_ode_backprop"] = {"times": timed(node_step)}
+    rows["neural_ode_backprop"] = {"times": timed(node_step, 50, 5)}
     print(f"| neural ODE, backprop through 4 x 2 RK4 | {statistics.median(rows['neural_ode_backprop']['times']) * 1e3:.2f} ms |")
-    rows["srnn"] = {"times": timed(srnn_step)}
+    rows["srnn"] = {"times": timed(srnn_step, 50, 5)}
     print(f"| SRNN, 4 x 2 leapfrog (create_graph) | {statistics.median(rows['srnn']['times']) * 1e3:.2f} ms |")
-    rows["leapfrog_ode"] = {"times": timed(leapfrog_step)}
+    rows["leapfrog_ode"] = {"times": timed(leapfrog_step, 50, 5)}
     print(f"| partitioned neural ODE, 4 x 2 leapfrog | {statistics.median(rows['leapfrog_ode']['times']) * 1e3:.2f} ms |")
     if args.json:
         with open(args.json, "w") as f:

@@ -12,9 +12,10 @@ import argparse
 import json
 import math
 import statistics
-import time
 
 import torch
+
+from timing import timed
 
 torch.set_num_threads(2)
 CLAMP = 2.0
@@ -59,17 +60,6 @@ def two_moons(n, noise, gen):
     return torch.stack([x, y], 1) + noise * torch.randn(n, 2, generator=gen)
 
 
-def timed(step, repeats=200, warmup=20):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return times
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", help="also write every timing (seconds) here")
@@ -85,7 +75,7 @@ def main():
         loss.backward()
         opt.step()
 
-    rows = {"realnvp": {"times": timed(step)}}
+    rows = {"realnvp": {"times": timed(step, 200, 20)}}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| step | PyTorch median |")
     print("|---|---|")

@@ -9,9 +9,10 @@ Usage: python3 benches/peers/torch_hnn.py [--json PATH]  (`--json` also writes e
 import argparse
 import json
 import statistics
-import time
 
 import torch
+
+from timing import timed
 
 torch.set_num_threads(2)
 
@@ -22,17 +23,6 @@ def mlp(out):
         if isinstance(layer, torch.nn.Linear):
             torch.nn.init.orthogonal_(layer.weight)
     return m
-
-
-def timed(step, repeats=200, warmup=20):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def main():
@@ -68,9 +58,9 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| step | PyTorch median |")
     print("|---|---|")
-    rows["hnn"] = {"times": timed(hnn_step)}
+    rows["hnn"] = {"times": timed(hnn_step, 200, 20)}
     print(f"| HNN (autograd.grad create_graph=True) | {statistics.median(rows['hnn']['times']) * 1e3:.3f} ms |")
-    rows["mlp"] = {"times": timed(mlp_step)}
+    rows["mlp"] = {"times": timed(mlp_step, 200, 20)}
     print(f"| plain MLP | {statistics.median(rows['mlp']['times']) * 1e3:.3f} ms |")
     if args.json:
         with open(args.json, "w") as f:
