@@ -1,0 +1,260 @@
+//! Training an RBM by contrastive divergence (CD-k, Hinton 2002) or persistent contrastive
+//! divergence (PCD-k, Tieleman 2008).
+//!
+//! Each minibatch's gradient is [`RbmGradient::from_moments`] of the data (exact, with p(h|v))
+//! and of negative samples: k Gibbs steps from the batch itself (CD-k) or from chains that
+//! persist across updates (PCD). It reaches the optimiser through `Trainer::apply_external`. A
+//! non-finite gradient stops training with [`RbmError::Diverged`], leaving the model and the
+//! checkpoint at the last good state.
+
+use std::path::PathBuf;
+
+use liouville_base::progress::Progress;
+use liouville_base::random::Rng;
+use liouville_tensor::checkpoint;
+use liouville_tensor::dfdx::prelude::*;
+use liouville_tensor::optim::{Optimizer, Schedule};
+use liouville_tensor::train::Trainer;
+use liouville_tensor::{Real, TensorError};
+use ndarray::{Array2, ArrayView2};
+
+use super::gibbs::run_chains;
+use super::moments::{Moments, RbmGradient};
+use super::partition::{ENUMERATION_LIMIT, exact_log_likelihood};
+use super::weights::RbmWeights;
+use super::{BinaryData, BinaryRbm, RbmError};
+
+/// Where the negative phase's samples come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NegativePhase {
+    /// CD-k: k Gibbs steps started at the minibatch.
+    Contrastive {
+        /// Gibbs steps k ≥ 1.
+        k: usize,
+    },
+    /// PCD-k: `chains` persistent chains advanced k steps per update, started from data rows.
+    Persistent {
+        /// Gibbs steps per update k ≥ 1.
+        k: usize,
+        /// Number of persistent chains (Tieleman uses one per minibatch row).
+        chains: usize,
+    },
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RbmTrainConfig {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+    /// Base learning rate.
+    pub learning_rate: f64,
+    /// Update rule (Hinton's guide: SGD with momentum 0.5 → 0.9; Adam works too).
+    pub optimizer: Optimizer,
+    /// Learning-rate schedule over all updates.
+    pub schedule: Schedule,
+    /// CD-k or PCD-k.
+    pub negative: NegativePhase,
+    /// Seed of the minibatch orders and Gibbs streams.
+    pub seed: u64,
+    /// Where the model is saved (atomically) after every epoch.
+    pub checkpoint: Option<PathBuf>,
+    /// Show progress (a bar on a terminal, log lines off one).
+    pub progress: bool,
+}
+
+impl RbmTrainConfig {
+    /// `epochs` of CD-k with batch `batch_size`, Adam at `learning_rate`.
+    pub fn contrastive(epochs: usize, batch_size: usize, learning_rate: f64, k: usize) -> Self {
+        Self {
+            epochs,
+            batch_size,
+            learning_rate,
+            optimizer: Optimizer::adam(0.0),
+            schedule: Schedule::Constant,
+            negative: NegativePhase::Contrastive { k },
+            seed: 0,
+            checkpoint: None,
+            progress: false,
+        }
+    }
+
+    fn validate(&self, data: &BinaryData, visible: usize) -> Result<(), RbmError> {
+        if data.width() != visible {
+            return Err(RbmError::WidthMismatch {
+                what: "training data",
+                expected: visible,
+                found: data.width(),
+            });
+        }
+        let k = match self.negative {
+            NegativePhase::Contrastive { k } => k,
+            NegativePhase::Persistent { k, chains } => {
+                if chains == 0 {
+                    return Err(RbmError::InvalidConfig("PCD needs at least one chain".into()));
+                }
+                k
+            }
+        };
+        if self.epochs == 0 || self.batch_size == 0 || k == 0 {
+            return Err(RbmError::InvalidConfig(format!(
+                "epochs {}, batch size {}, Gibbs steps {k}: all must be at least 1",
+                self.epochs, self.batch_size
+            )));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(RbmError::InvalidConfig(format!(
+                "learning rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What one epoch looked like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch (from 1).
+    pub epoch: usize,
+    /// Mean squared error of the mean-field reconstruction p(v | p(h | v)) per unit, over (up
+    /// to 2,000 rows of) the training data: a cheap monitor, not the objective.
+    pub reconstruction_error: f64,
+    /// Mean free energy F(v) of the same rows (Hinton's guide §6: compared with held-out rows,
+    /// the gap shows over-fitting).
+    pub free_energy: f64,
+    /// Mean gradient norm of the epoch's updates.
+    pub gradient_norm: f64,
+    /// Exact mean log-likelihood of the training data (nats per row) when the smaller layer can
+    /// be enumerated.
+    pub log_likelihood: Option<f64>,
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RbmReport {
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Optimiser updates.
+    pub updates: usize,
+}
+
+/// Rows of the training data the per-epoch monitors look at.
+const MONITOR_ROWS: usize = 2000;
+
+/// Mean-field reconstruction error per unit.
+fn reconstruction_error(rbm: &RbmWeights, v: ArrayView2<f64>) -> f64 {
+    let back = rbm.visible_probabilities(rbm.hidden_probabilities(v).view());
+    (&back - &v).mapv(|d| d * d).mean().unwrap_or(f64::NAN)
+}
+
+/// Trains `rbm` on `data` in place.
+pub fn train<E: Real, D: Device<E>>(
+    rbm: &mut BinaryRbm<E, D>,
+    data: &BinaryData,
+    cfg: &RbmTrainConfig,
+) -> Result<RbmReport, RbmError> {
+    let config = <BinaryRbm<E, D> as liouville_tensor::config::Configured<E, D>>::config(rbm);
+    cfg.validate(data, config.visible)?;
+    let enumerable = config.visible.min(config.hidden) <= ENUMERATION_LIMIT.min(20);
+    let mut trainer = Trainer::new(rbm, cfg.optimizer, cfg.learning_rate)?.with_schedule(cfg.schedule, 0);
+    let mut chains: Option<Array2<f64>> = match cfg.negative {
+        NegativePhase::Persistent { chains, .. } => {
+            let mut rng = Rng::stream(cfg.seed, 0xC4A1);
+            let rows: Vec<usize> = (0..chains).map(|_| rng.below(data.len() as u64) as usize).collect();
+            Some(data.select(&rows))
+        }
+        NegativePhase::Contrastive { .. } => None,
+    };
+    let batches = data.len().div_ceil(cfg.batch_size);
+    let bar = Progress::new("RBM training", "epochs", cfg.epochs as u64, cfg.progress);
+    let mut report = RbmReport {
+        epochs: Vec::with_capacity(cfg.epochs),
+        updates: 0,
+    };
+    for epoch in 1..=cfg.epochs {
+        let order = Rng::stream(cfg.seed, epoch as u64).permutation(data.len());
+        let mut norm_sum = 0.0;
+        for (batch, rows) in order.chunks(cfg.batch_size).enumerate() {
+            let weights = rbm.weights().map_err(|e| RbmError::Diverged {
+                epoch,
+                batch,
+                cause: e.to_string(),
+            })?;
+            let v = data.select(rows);
+            let positive = Moments::of_visible(&weights, v.view(), None);
+            let stream = report.updates as u64;
+            let negative = match (&mut chains, cfg.negative) {
+                (Some(state), NegativePhase::Persistent { k, .. }) => {
+                    run_chains(&weights, state, k, cfg.seed, stream);
+                    Moments::of_visible(&weights, state.view(), None)
+                }
+                (_, NegativePhase::Contrastive { k }) | (None, NegativePhase::Persistent { k, .. }) => {
+                    let mut neg = v;
+                    run_chains(&weights, &mut neg, k, cfg.seed, stream);
+                    Moments::of_visible(&weights, neg.view(), None)
+                }
+            };
+            let gradient = RbmGradient::from_moments(&negative, &positive);
+            if let Some(cause) = gradient.first_non_finite() {
+                bar.finish();
+                return Err(RbmError::Diverged { epoch, batch, cause });
+            }
+            match trainer.apply_external(rbm, &gradient.parameter_vectors::<E>()) {
+                Ok(info) => norm_sum += info.gradient_norm,
+                Err(TensorError::NonFinite { what, .. }) => {
+                    bar.finish();
+                    return Err(RbmError::Diverged {
+                        epoch,
+                        batch,
+                        cause: format!("non-finite {what} in the optimiser"),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+            report.updates += 1;
+        }
+        let weights = rbm.weights().map_err(|e| RbmError::Diverged {
+            epoch,
+            batch: batches,
+            cause: e.to_string(),
+        })?;
+        let monitored = data.rows().slice_move(ndarray::s![..data.len().min(MONITOR_ROWS), ..]);
+        let record = EpochRecord {
+            epoch,
+            reconstruction_error: reconstruction_error(&weights, monitored),
+            free_energy: weights.free_energy(monitored).mean().unwrap_or(f64::NAN),
+            gradient_norm: norm_sum / batches as f64,
+            log_likelihood: match enumerable {
+                true => Some(exact_log_likelihood(&weights, data.rows())?),
+                false => None,
+            },
+        };
+        // Saturated units keep the gradient finite while the weights run off to ±1e308: the
+        // monitors are where that shows.
+        let monitors = [record.reconstruction_error, record.free_energy, record.log_likelihood.unwrap_or(0.0)];
+        if monitors.iter().any(|m| !m.is_finite()) {
+            bar.finish();
+            return Err(RbmError::Diverged {
+                epoch,
+                batch: batches,
+                cause: format!(
+                    "non-finite monitor (reconstruction {}, free energy {}, log-likelihood {:?})",
+                    record.reconstruction_error, record.free_energy, record.log_likelihood
+                ),
+            });
+        }
+        if let Some(path) = &cfg.checkpoint {
+            checkpoint::save(rbm, path, None)?;
+        }
+        bar.set_message(match record.log_likelihood {
+            Some(ll) => format!("log-likelihood {ll:.4}"),
+            None => format!("reconstruction {:.4}", record.reconstruction_error),
+        });
+        bar.inc(1);
+        report.epochs.push(record);
+    }
+    bar.finish();
+    Ok(report)
+}

@@ -1,0 +1,185 @@
+//! The host (f64) form of a binary–binary RBM and its closed-form conditionals
+//!
+//! E(v, h) = −aᵀv − bᵀh − vᵀWh,   v ∈ {0,1}ⁿᵛ, h ∈ {0,1}ⁿʰ,
+//! p(h_j = 1 | v) = σ(b_j + (vW)_j),   p(v_i = 1 | h) = σ(a_i + (Wh)_i),
+//! F(v) = −ln Σ_h e^{−E(v,h)} = −aᵀv − Σ_j softplus(b_j + (vW)_j)
+//!
+//! (Hinton 2002; Hinton 2010, "A practical guide to training RBMs"). The free energy is the
+//! central function: ln p(v) = −F(v) − ln Z. Rows are configurations; every product is one
+//! `ndarray` matrix product over a block of rows.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use super::RbmError;
+
+/// σ(x) = 1 / (1 + e^{−x}).
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// softplus(x) = ln(1 + eˣ), without overflow: max(x, 0) + ln(1 + e^{−|x|}).
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// W `[visible, hidden]`, a `[visible]`, b `[hidden]` in f64.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RbmWeights {
+    /// Couplings W.
+    pub w: Array2<f64>,
+    /// Visible biases a.
+    pub a: Array1<f64>,
+    /// Hidden biases b.
+    pub b: Array1<f64>,
+}
+
+impl RbmWeights {
+    /// Checks that the shapes agree and every value is finite.
+    pub fn new(w: Array2<f64>, a: Array1<f64>, b: Array1<f64>) -> Result<Self, RbmError> {
+        let (nv, nh) = w.dim();
+        if nv == 0 || nh == 0 {
+            return Err(RbmError::InvalidConfig(format!("an RBM of {nv} × {nh} units")));
+        }
+        if a.len() != nv {
+            return Err(RbmError::WidthMismatch { what: "visible bias", expected: nv, found: a.len() });
+        }
+        if b.len() != nh {
+            return Err(RbmError::WidthMismatch { what: "hidden bias", expected: nh, found: b.len() });
+        }
+        if let Some(((i, j), &v)) = w.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(RbmError::NonFinite { row: i, column: j, value: v });
+        }
+        for (row, x) in [(nv, &a), (nv + 1, &b)] {
+            if let Some((j, &v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                return Err(RbmError::NonFinite { row, column: j, value: v });
+            }
+        }
+        Ok(Self { w, a, b })
+    }
+
+    /// Visible units.
+    pub fn visible(&self) -> usize {
+        self.w.nrows()
+    }
+
+    /// Hidden units.
+    pub fn hidden(&self) -> usize {
+        self.w.ncols()
+    }
+
+    /// Pre-activations of the hidden layer, b + vW, one row per configuration.
+    pub fn hidden_input(&self, v: ArrayView2<f64>) -> Array2<f64> {
+        v.dot(&self.w) + &self.b
+    }
+
+    /// Pre-activations of the visible layer, a + hWᵀ.
+    pub fn visible_input(&self, h: ArrayView2<f64>) -> Array2<f64> {
+        h.dot(&self.w.t()) + &self.a
+    }
+
+    /// p(h = 1 | v) for every row of `v`.
+    pub fn hidden_probabilities(&self, v: ArrayView2<f64>) -> Array2<f64> {
+        self.hidden_input(v).mapv_into(sigmoid)
+    }
+
+    /// p(v = 1 | h) for every row of `h`.
+    pub fn visible_probabilities(&self, h: ArrayView2<f64>) -> Array2<f64> {
+        self.visible_input(h).mapv_into(sigmoid)
+    }
+
+    /// F(v) = −aᵀv − Σ_j softplus(b_j + (vW)_j) of every row.
+    pub fn free_energy(&self, v: ArrayView2<f64>) -> Array1<f64> {
+        let hidden = self.hidden_input(v).mapv_into(softplus).sum_axis(Axis(1));
+        -(v.dot(&self.a) + hidden)
+    }
+
+    /// The free energy of the hidden layer, G(h) = −bᵀh − Σ_i softplus(a_i + (Wh)_i), so that
+    /// p(h) = e^{−G(h)} / Z: the same Z, summed over the other layer.
+    pub fn hidden_free_energy(&self, h: ArrayView2<f64>) -> Array1<f64> {
+        let visible = self.visible_input(h).mapv_into(softplus).sum_axis(Axis(1));
+        -(h.dot(&self.b) + visible)
+    }
+
+    /// Energy E(v, h) of paired rows.
+    pub fn energy(&self, v: ArrayView2<f64>, h: ArrayView2<f64>) -> Array1<f64> {
+        let coupling = (&v.dot(&self.w) * &h).sum_axis(Axis(1));
+        -(v.dot(&self.a) + h.dot(&self.b) + coupling)
+    }
+
+    /// Checks that `v` has this RBM's visible width and only finite values.
+    pub fn check_visible(&self, v: ArrayView2<f64>, what: &'static str) -> Result<(), RbmError> {
+        if v.ncols() != self.visible() {
+            return Err(RbmError::WidthMismatch { what, expected: self.visible(), found: v.ncols() });
+        }
+        if let Some(((row, column), &value)) = v.indexed_iter().find(|(_, x)| !x.is_finite()) {
+            return Err(RbmError::NonFinite { row, column, value });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn small() -> RbmWeights {
+        RbmWeights::new(
+            array![[0.5, -1.0], [2.0, 0.3], [-0.7, 0.1]],
+            array![0.2, -0.4, 0.9],
+            array![-0.3, 0.6],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn free_energy_is_minus_log_sum_over_hidden_states() {
+        let m = small();
+        let v = array![[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]];
+        let f = m.free_energy(v.view());
+        for (r, row) in v.rows().into_iter().enumerate() {
+            let mut total = 0.0;
+            for code in 0..4u32 {
+                let h = array![[(code & 1) as f64, (code >> 1 & 1) as f64]];
+                let vr = row.to_owned().insert_axis(Axis(0));
+                total += (-m.energy(vr.view(), h.view())[0]).exp();
+            }
+            assert!((f[r] + total.ln()).abs() < 1e-13, "row {r}: {} vs {}", f[r], -total.ln());
+        }
+    }
+
+    #[test]
+    fn conditionals_are_ratios_of_joint_probabilities() {
+        // p(h_j = 1 | v) = e^{−E(v, h with h_j=1)} / Σ_{h_j} e^{−E}: checked for h_0 with h_1 = 0.
+        let m = small();
+        let v = array![[1.0, 1.0, 0.0]];
+        let e1 = m.energy(v.view(), array![[1.0, 0.0]].view())[0];
+        let e0 = m.energy(v.view(), array![[0.0, 0.0]].view())[0];
+        let expected = (-e1).exp() / ((-e1).exp() + (-e0).exp());
+        assert!((m.hidden_probabilities(v.view())[[0, 0]] - expected).abs() < 1e-15);
+        let h = array![[0.0, 1.0]];
+        let e1 = m.energy(array![[0.0, 1.0, 0.0]].view(), h.view())[0];
+        let e0 = m.energy(array![[0.0, 0.0, 0.0]].view(), h.view())[0];
+        let expected = (-e1).exp() / ((-e1).exp() + (-e0).exp());
+        assert!((m.visible_probabilities(h.view())[[0, 1]] - expected).abs() < 1e-15);
+    }
+
+    #[test]
+    fn softplus_is_stable_and_accurate() {
+        assert_eq!(softplus(1000.0), 1000.0);
+        assert_eq!(softplus(-1000.0), 0.0);
+        for x in [-30.0, -1.0, 0.0, 0.5, 20.0] {
+            assert!((softplus(x) - (1.0f64 + f64::exp(x)).ln()).abs() < 1e-14 * (1.0 + x.abs()));
+        }
+    }
+
+    #[test]
+    fn bad_weights_are_typed_errors() {
+        let e = RbmWeights::new(Array2::zeros((3, 2)), Array1::zeros(2), Array1::zeros(2)).unwrap_err();
+        assert!(matches!(e, RbmError::WidthMismatch { expected: 3, found: 2, .. }), "{e}");
+        let mut w = Array2::zeros((3, 2));
+        w[[1, 1]] = f64::NAN;
+        let e = RbmWeights::new(w, Array1::zeros(3), Array1::zeros(2)).unwrap_err();
+        assert!(matches!(e, RbmError::NonFinite { row: 1, column: 1, .. }), "{e}");
+    }
+}
