@@ -1,12 +1,16 @@
 //! liouville-generative: one RealNVP maximum-likelihood step (8 affine couplings, conditioners
 //! 2 → 64 → 64 → 2 tanh, batch 256, f32: forward through the couplings, NLL, backward, Adam),
-//! against PyTorch (`benches/peers/torch_flows.py`, issue 11's acceptance 4).
+//! against PyTorch (`benches/peers/torch_flows.py`, issue 11's acceptance 4); and one CD-1 epoch
+//! of a 64 × 64 binary RBM over 10,000 rows in batches of 100 (issue 12's acceptance 5), against
+//! `benches/peers/torch_rbm.py`.
 
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use liouville_generative::datasets::two_moons;
 use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
+use liouville_generative::rbm::train::{RbmTrainConfig, train};
+use liouville_generative::rbm::{BinaryData, BinaryRbm, RbmConfig};
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::host;
@@ -29,4 +33,37 @@ fn steps(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, steps);
+/// 10,000 rows of 64 binary units with structure (a few noisy prototypes), seeded.
+fn binary_rows() -> BinaryData {
+    let mut rng = liouville_sim::rng::Rng::stream(12, 0);
+    let prototypes: Vec<Vec<f64>> = (0..8)
+        .map(|_| (0..64).map(|_| (rng.uniform() < 0.5) as u8 as f64).collect())
+        .collect();
+    let rows = ndarray::Array2::from_shape_fn((10_000, 64), |(r, i)| {
+        let bit = prototypes[r % 8][i];
+        if (r * 64 + i) % 10 == 0 { 1.0 - bit } else { bit }
+    });
+    BinaryData::new(rows).unwrap()
+}
+
+fn rbm_epoch(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cpu_rbm_cd1_epoch_64x64_rows10000_batch100_f64");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(Duration::from_secs(2));
+    let data = binary_rows();
+    let dev = Cpu::default();
+    let mut rbm = BinaryRbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
+    let cfg = RbmTrainConfig {
+        optimizer: Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        },
+        ..RbmTrainConfig::contrastive(1, 100, 0.05, 1)
+    };
+    g.bench_function("cd1", |b| b.iter(|| train(&mut rbm, &data, &cfg).unwrap()));
+    g.finish();
+}
+
+criterion_group!(benches, steps, rbm_epoch);

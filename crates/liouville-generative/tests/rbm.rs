@@ -3,12 +3,12 @@
 //! gradients converging to the exact one, training that raises the exact log-likelihood to the
 //! teacher's, checkpoints, a diverging run that keeps its last good checkpoint, and bad input.
 
+use liouville_base::random::Rng;
 use liouville_generative::rbm::gibbs;
 use liouville_generative::rbm::moments::{Moments, RbmGradient};
 use liouville_generative::rbm::partition::{exact_log_likelihood, exact_model_moments};
 use liouville_generative::rbm::train::{NegativePhase, RbmTrainConfig, train};
 use liouville_generative::rbm::{BinaryData, BinaryRbm, RbmConfig, RbmError, RbmWeights};
-use liouville_base::random::Rng;
 use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
@@ -88,8 +88,10 @@ fn exact_likelihood_gradient_matches_finite_differences() {
     // 6 visible × 4 hidden (enumerates h) and 4 × 6 (enumerates v).
     for (nv, nh) in [(6, 4), (4, 6)] {
         let w = random_weights(nv, nh, 0.7, 40 + nv as u64);
-        let data = BinaryData::new(Array2::from_shape_fn((9, nv), |(r, i)| ((r * 7 + i * 3) % 5 < 2) as u8 as f64))
-            .unwrap();
+        let data = BinaryData::new(Array2::from_shape_fn((9, nv), |(r, i)| {
+            ((r * 7 + i * 3) % 5 < 2) as u8 as f64
+        }))
+        .unwrap();
         let analytic = RbmGradient::from_moments(
             &exact_model_moments(&w).unwrap(),
             &Moments::of_visible(&w, data.rows(), None),
@@ -119,7 +121,10 @@ fn long_chains_turn_cd_and_pcd_into_the_exact_gradient() {
     // gradient must approach the exact one. CD-1 is biased (Carreira-Perpiñán & Hinton 2005):
     // it must be measurably further away.
     let w = random_weights(6, 4, 1.2, 9);
-    let data = BinaryData::new(Array2::from_shape_fn((40, 6), |(r, i)| ((r * 5 + i) % 4 == 0) as u8 as f64)).unwrap();
+    let data = BinaryData::new(Array2::from_shape_fn((40, 6), |(r, i)| {
+        ((r * 5 + i) % 4 == 0) as u8 as f64
+    }))
+    .unwrap();
     let exact = flat_gradient(&RbmGradient::from_moments(
         &exact_model_moments(&w).unwrap(),
         &Moments::of_visible(&w, data.rows(), None),
@@ -204,7 +209,11 @@ fn checkpoints_round_trip_and_survive_a_diverging_run() {
     let err = train(&mut rbm, &data, &wild).unwrap_err();
     assert!(matches!(err, RbmError::Diverged { epoch: 1, .. }), "{err}");
     let (kept, _) = checkpoint::load::<f64, HostDevice, Rbm>(&dev, &path).unwrap();
-    assert_eq!(kept.weights().unwrap(), good, "the checkpoint must hold the last good epoch");
+    assert_eq!(
+        kept.weights().unwrap(),
+        good,
+        "the checkpoint must hold the last good epoch"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
 }
@@ -215,7 +224,17 @@ fn bad_input_is_a_typed_error() {
     let mut rbm = Rbm::from_config(&RbmConfig::new(4, 3), &dev, 0).unwrap();
     let narrow = BinaryData::new(Array2::zeros((10, 3))).unwrap();
     let e = train(&mut rbm, &narrow, &RbmTrainConfig::contrastive(1, 5, 0.1, 1)).unwrap_err();
-    assert!(matches!(e, RbmError::WidthMismatch { expected: 4, found: 3, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            RbmError::WidthMismatch {
+                expected: 4,
+                found: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let data = BinaryData::new(Array2::zeros((10, 4))).unwrap();
     let e = train(&mut rbm, &data, &RbmTrainConfig::contrastive(1, 5, 0.1, 0)).unwrap_err();
     assert!(matches!(e, RbmError::InvalidConfig(_)), "{e}");

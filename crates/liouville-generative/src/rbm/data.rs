@@ -16,7 +16,10 @@ impl BinaryData {
     /// infinities, [`RbmError::NotBinary`] for anything else), at least one row and column.
     pub fn new(rows: Array2<f64>) -> Result<Self, RbmError> {
         if rows.nrows() == 0 || rows.ncols() == 0 {
-            return Err(RbmError::InvalidConfig(format!("binary data of shape {:?}", rows.dim())));
+            return Err(RbmError::InvalidConfig(format!(
+                "binary data of shape {:?}",
+                rows.dim()
+            )));
         }
         for ((row, column), &value) in rows.indexed_iter() {
             if !value.is_finite() {
@@ -39,9 +42,7 @@ impl BinaryData {
             )));
         }
         let spins = data.spins.index_axis(Axis(0), temperature);
-        let rows = Array2::from_shape_fn((samples, l * l), |(s, k)| {
-            f64::from(spins[[s, k / l, k % l]] + 1) / 2.0
-        });
+        let rows = Array2::from_shape_fn((samples, l * l), |(s, k)| f64::from(spins[[s, k / l, k % l]] + 1) / 2.0);
         Self::new(rows)
     }
 
@@ -96,7 +97,10 @@ mod tests {
     #[test]
     fn non_binary_and_nan_values_are_named() {
         let e = BinaryData::new(array![[0.0, 1.0], [1.0, 0.5]]).unwrap_err();
-        assert!(matches!(e, RbmError::NotBinary { row: 1, column: 1, value } if value == 0.5), "{e}");
+        assert!(
+            matches!(e, RbmError::NotBinary { row: 1, column: 1, value } if value == 0.5),
+            "{e}"
+        );
         assert!(e.to_string().contains("row 1, column 1 is 0.5"), "{e}");
         let e = BinaryData::new(array![[0.0, f64::NAN]]).unwrap_err();
         assert!(matches!(e, RbmError::NonFinite { row: 0, column: 1, .. }), "{e}");
@@ -112,6 +116,9 @@ mod tests {
         assert!((a[0] - 3f64.ln()).abs() < 1e-14);
         assert!((a[1] + 3f64.ln()).abs() < 1e-14);
         let constant = BinaryData::new(array![[1.0], [1.0]]).unwrap().base_rate_bias();
-        assert!((constant[0] - 3f64.ln()).abs() < 1e-14, "clipped at 1 - 1/(2n): {constant:?}");
+        assert!(
+            (constant[0] - 3f64.ln()).abs() < 1e-14,
+            "clipped at 1 - 1/(2n): {constant:?}"
+        );
     }
 }

@@ -128,7 +128,10 @@ mod tests {
             let se = (p * (1.0 - p) / n).sqrt();
             // Chains are autocorrelated: allow for an integrated autocorrelation time of ~2.
             let got = counts[k] as f64 / n;
-            assert!((got - p).abs() < 4.0 * se * 2f64.sqrt(), "state {k}: {got} vs {p} (se {se})");
+            assert!(
+                (got - p).abs() < 4.0 * se * 2f64.sqrt(),
+                "state {k}: {got} vs {p} (se {se})"
+            );
         }
     }
 

@@ -116,7 +116,17 @@ mod tests {
     #[test]
     fn bad_rows_are_typed_errors() {
         let e = observables(Array2::zeros((3, 15)).view(), 4, 1.0).unwrap_err();
-        assert!(matches!(e, RbmError::WidthMismatch { expected: 16, found: 15, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                RbmError::WidthMismatch {
+                    expected: 16,
+                    found: 15,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let mut v = Array2::zeros((3, 16));
         v[[2, 5]] = 0.5;
         let e = observables(v.view(), 4, 1.0).unwrap_err();

@@ -73,7 +73,11 @@ impl<E: Real, D: Device<E>> BinaryRbm<E, D> {
     pub fn weights(&self) -> Result<RbmWeights, RbmError> {
         let (nv, nh) = (self.config.visible, self.config.hidden);
         let w = Array2::from_shape_vec((nv, nh), host::values(&self.w)).expect("[visible, hidden] weights");
-        RbmWeights::new(w, Array1::from(host::values(&self.a)), Array1::from(host::values(&self.b)))
+        RbmWeights::new(
+            w,
+            Array1::from(host::values(&self.a)),
+            Array1::from(host::values(&self.b)),
+        )
     }
 
     /// Replaces the parameters by `weights` (rounded to `E`); the shapes must match.
@@ -86,7 +90,12 @@ impl<E: Real, D: Device<E>> BinaryRbm<E, D> {
             });
         }
         let device = self.w.device().clone();
-        self.w = host::matrix(&device, weights.w.iter().copied(), self.config.visible, self.config.hidden);
+        self.w = host::matrix(
+            &device,
+            weights.w.iter().copied(),
+            self.config.visible,
+            self.config.hidden,
+        );
         self.a = host::vector(&device, weights.a.iter().copied());
         self.b = host::vector(&device, weights.b.iter().copied());
         Ok(())
@@ -119,7 +128,9 @@ impl<E: Real, D: Device<E>> Configured<E, D> for BinaryRbm<E, D> {
             )));
         }
         let mut rng = Rng::stream(seed, 0x4B4D);
-        let w = (0..c.visible * c.hidden).map(|_| c.init_std * rng.normal()).collect::<Vec<_>>();
+        let w = (0..c.visible * c.hidden)
+            .map(|_| c.init_std * rng.normal())
+            .collect::<Vec<_>>();
         Ok(Self {
             config: c.clone(),
             w: host::matrix(device, w, c.visible, c.hidden),

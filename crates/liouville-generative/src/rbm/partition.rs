@@ -282,7 +282,10 @@ mod tests {
     fn large_layers_are_refused_not_enumerated() {
         let m = random_rbm(30, 26, 0.1, 1);
         let e = exact_log_partition(&m).unwrap_err();
-        assert!(matches!(e, RbmError::TooLargeToEnumerate { units: 26, limit: 24 }), "{e}");
+        assert!(
+            matches!(e, RbmError::TooLargeToEnumerate { units: 26, limit: 24 }),
+            "{e}"
+        );
     }
 
     #[test]
@@ -306,6 +309,10 @@ mod tests {
             est.interval,
             est.log_z
         );
-        assert!((est.log_z - exact).abs() < 3.0 * est.standard_error + 1e-3, "{} vs {exact}", est.log_z);
+        assert!(
+            (est.log_z - exact).abs() < 3.0 * est.standard_error + 1e-3,
+            "{} vs {exact}",
+            est.log_z
+        );
     }
 }

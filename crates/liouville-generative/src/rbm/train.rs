@@ -233,7 +233,11 @@ pub fn train<E: Real, D: Device<E>>(
         };
         // Saturated units keep the gradient finite while the weights run off to ±1e308: the
         // monitors are where that shows.
-        let monitors = [record.reconstruction_error, record.free_energy, record.log_likelihood.unwrap_or(0.0)];
+        let monitors = [
+            record.reconstruction_error,
+            record.free_energy,
+            record.log_likelihood.unwrap_or(0.0),
+        ];
         if monitors.iter().any(|m| !m.is_finite()) {
             bar.finish();
             return Err(RbmError::Diverged {

@@ -41,17 +41,33 @@ impl RbmWeights {
             return Err(RbmError::InvalidConfig(format!("an RBM of {nv} × {nh} units")));
         }
         if a.len() != nv {
-            return Err(RbmError::WidthMismatch { what: "visible bias", expected: nv, found: a.len() });
+            return Err(RbmError::WidthMismatch {
+                what: "visible bias",
+                expected: nv,
+                found: a.len(),
+            });
         }
         if b.len() != nh {
-            return Err(RbmError::WidthMismatch { what: "hidden bias", expected: nh, found: b.len() });
+            return Err(RbmError::WidthMismatch {
+                what: "hidden bias",
+                expected: nh,
+                found: b.len(),
+            });
         }
         if let Some(((i, j), &v)) = w.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(RbmError::NonFinite { row: i, column: j, value: v });
+            return Err(RbmError::NonFinite {
+                row: i,
+                column: j,
+                value: v,
+            });
         }
         for (row, x) in [(nv, &a), (nv + 1, &b)] {
             if let Some((j, &v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-                return Err(RbmError::NonFinite { row, column: j, value: v });
+                return Err(RbmError::NonFinite {
+                    row,
+                    column: j,
+                    value: v,
+                });
             }
         }
         Ok(Self { w, a, b })
@@ -109,7 +125,11 @@ impl RbmWeights {
     /// Checks that `v` has this RBM's visible width and only finite values.
     pub fn check_visible(&self, v: ArrayView2<f64>, what: &'static str) -> Result<(), RbmError> {
         if v.ncols() != self.visible() {
-            return Err(RbmError::WidthMismatch { what, expected: self.visible(), found: v.ncols() });
+            return Err(RbmError::WidthMismatch {
+                what,
+                expected: self.visible(),
+                found: v.ncols(),
+            });
         }
         if let Some(((row, column), &value)) = v.indexed_iter().find(|(_, x)| !x.is_finite()) {
             return Err(RbmError::NonFinite { row, column, value });
@@ -144,7 +164,12 @@ mod tests {
                 let vr = row.to_owned().insert_axis(Axis(0));
                 total += (-m.energy(vr.view(), h.view())[0]).exp();
             }
-            assert!((f[r] + total.ln()).abs() < 1e-13, "row {r}: {} vs {}", f[r], -total.ln());
+            assert!(
+                (f[r] + total.ln()).abs() < 1e-13,
+                "row {r}: {} vs {}",
+                f[r],
+                -total.ln()
+            );
         }
     }
 
@@ -176,7 +201,17 @@ mod tests {
     #[test]
     fn bad_weights_are_typed_errors() {
         let e = RbmWeights::new(Array2::zeros((3, 2)), Array1::zeros(2), Array1::zeros(2)).unwrap_err();
-        assert!(matches!(e, RbmError::WidthMismatch { expected: 3, found: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                RbmError::WidthMismatch {
+                    expected: 3,
+                    found: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let mut w = Array2::zeros((3, 2));
         w[[1, 1]] = f64::NAN;
         let e = RbmWeights::new(w, Array1::zeros(3), Array1::zeros(2)).unwrap_err();
