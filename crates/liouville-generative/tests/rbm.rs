@@ -12,7 +12,7 @@ use liouville_generative::rbm::{BinaryData, BinaryRbm, RbmConfig, RbmError, RbmW
 use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
-use liouville_tensor::optim::Optimizer;
+use liouville_tensor::optim::{Optimizer, Schedule};
 use ndarray::{Array1, Array2};
 
 type Rbm = BinaryRbm<f64, HostDevice>;
@@ -104,6 +104,49 @@ fn exact_likelihood_gradient_matches_finite_differences() {
 }
 
 #[test]
+fn centred_gradient_is_the_gradient_in_centred_coordinates() {
+    // In centred coordinates (W, a_c, b_c) with a = a_c − Wλ, b = b_c − Wᵀμ: moving W_ij by ε
+    // with a_c, b_c fixed moves a_i by −ελ_j and b_j by −εμ_i. The centred W gradient must be
+    // that directional derivative of the exact NLL; the bias gradients are the ordinary ones.
+    let w = random_weights(6, 4, 0.7, 77);
+    let data = BinaryData::new(Array2::from_shape_fn((9, 6), |(r, i)| {
+        ((r * 7 + i * 3) % 5 < 2) as u8 as f64
+    }))
+    .unwrap();
+    let mu = Array1::from_shape_fn(6, |i| 0.2 + 0.1 * i as f64);
+    let lambda = Array1::from_shape_fn(4, |j| 0.7 - 0.15 * j as f64);
+    let model = exact_model_moments(&w).unwrap();
+    let positive = Moments::of_visible(&w, data.rows(), None);
+    let g = RbmGradient::centred(&model, &positive, &mu, &lambda);
+    let plain = RbmGradient::from_moments(&model, &positive);
+    let nll = |m: &RbmWeights| -exact_log_likelihood(m, data.rows()).unwrap();
+    let eps = 1e-6;
+    let mut worst: f64 = 0.0;
+    for i in 0..6 {
+        for j in 0..4 {
+            let moved = |e: f64| {
+                let mut m = w.clone();
+                m.w[[i, j]] += e;
+                m.a[i] -= e * lambda[j];
+                m.b[j] -= e * mu[i];
+                m
+            };
+            let fd = (nll(&moved(eps)) - nll(&moved(-eps))) / (2.0 * eps);
+            worst = worst.max((fd - g.w[[i, j]]).abs());
+        }
+    }
+    assert!(worst < 1e-8, "centred W gradient against FD: {worst:e}");
+    // The step in ordinary coordinates: a moves by the centred a step minus (W step)·λ.
+    let a_c = &g.a + &g.w.dot(&lambda);
+    let b_c = &g.b + &g.w.t().dot(&mu);
+    assert!((&a_c - &plain.a).iter().all(|d| d.abs() < 1e-14));
+    assert!((&b_c - &plain.b).iter().all(|d| d.abs() < 1e-14));
+    // And with μ = λ = 0 it is the ordinary gradient.
+    let zero = RbmGradient::centred(&model, &positive, &Array1::zeros(6), &Array1::zeros(4));
+    assert_eq!(zero, plain);
+}
+
+#[test]
 fn positive_phase_is_the_free_energy_gradient() {
     // ∂ mean F(v) / ∂θ = −⟨data moments⟩: the part of CD-k that is exact.
     let w = random_weights(7, 5, 0.9, 5);
@@ -151,30 +194,43 @@ fn training_reaches_the_teachers_log_likelihood() {
     let teacher = patterned_teacher(8, 5, 21);
     let data = teacher_data(&teacher, 3000, 4);
     let target = exact_log_likelihood(&teacher, data.rows()).unwrap();
-    for negative in [
-        NegativePhase::Contrastive { k: 10 },
-        NegativePhase::Persistent { k: 5, chains: 100 },
-    ] {
+    let adam = Optimizer::adam(0.0);
+    let sgd = RbmTrainConfig::contrastive(1, 1, 1.0, 1).optimizer;
+    let cases = [
+        // (negative phase, centred, optimiser, learning rate, epochs)
+        (NegativePhase::Contrastive { k: 10 }, false, adam, 0.05, 30),
+        (NegativePhase::Persistent { k: 5, chains: 100 }, false, adam, 0.05, 30),
+        (NegativePhase::Contrastive { k: 10 }, true, sgd, 0.2, 30),
+        (NegativePhase::Persistent { k: 5, chains: 100 }, true, sgd, 0.2, 30),
+    ];
+    for (negative, centred, optimizer, learning_rate, epochs) in cases {
         let dev = HostDevice::default();
         let mut rbm = Rbm::from_config(&RbmConfig::new(8, 5), &dev, 2).unwrap();
         rbm.initialise_visible_bias(&data).unwrap();
         let start = exact_log_likelihood(&rbm.weights().unwrap(), data.rows()).unwrap();
         let cfg = RbmTrainConfig {
             negative,
+            centred,
+            optimizer,
+            schedule: Schedule::Cosine {
+                warmup: 0,
+                total: epochs * 60,
+                min_factor: 0.01,
+            },
             seed: 7,
-            ..RbmTrainConfig::contrastive(30, 50, 0.05, 1)
+            ..RbmTrainConfig::contrastive(epochs, 50, learning_rate, 1)
         };
         let report = train(&mut rbm, &data, &cfg).unwrap();
         let end = report.epochs.last().unwrap().log_likelihood.unwrap();
-        assert_eq!(report.epochs.len(), 30);
-        assert_eq!(report.updates, 30 * 60);
+        assert_eq!(report.epochs.len(), epochs);
+        assert_eq!(report.updates, epochs * 60);
         // The untrained model (base-rate biases) is ≈ 0.11 nats below the teacher; training
         // must close at least 90 % of that gap.
         assert!(target - start > 0.1, "the teacher is too easy: {start} vs {target}");
-        eprintln!("{negative:?}: log-likelihood {start:.4} → {end:.4}, teacher {target:.4}");
+        eprintln!("{negative:?}, centred {centred}: log-likelihood {start:.4} → {end:.4}, teacher {target:.4}");
         assert!(
             target - end < 0.1 * (target - start),
-            "{negative:?}: log-likelihood {start:.4} → {end:.4}, teacher {target:.4}"
+            "{negative:?}, centred {centred}: log-likelihood {start:.4} → {end:.4}, teacher {target:.4}"
         );
     }
 }

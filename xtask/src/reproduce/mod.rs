@@ -42,7 +42,7 @@ pub struct ReproduceArgs {
     #[arg(long, default_value_t = 5000)]
     flow_steps: usize,
     /// `generative`: RBM training epochs per temperature.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 150)]
     rbm_epochs: usize,
     /// `generative`: hidden units of each RBM.
     #[arg(long, default_value_t = 64)]
@@ -50,9 +50,13 @@ pub struct ReproduceArgs {
     /// `generative`: Gibbs steps per update of persistent CD.
     #[arg(long, default_value_t = 10)]
     rbm_k: usize,
-    /// `generative`: Adam's learning rate for the RBMs (cosine decay to 1 % of it).
-    #[arg(long, default_value_t = 1e-2)]
+    /// `generative`: the RBMs' learning rate (cosine decay to 1 % of it).
+    #[arg(long, default_value_t = 0.02)]
     rbm_lr: f64,
+    /// `generative`: Adam instead of SGD with momentum 0.9 (Adam's per-coordinate scaling
+    /// undoes the centring of the gradient; measured worse).
+    #[arg(long)]
+    rbm_adam: bool,
     /// `generative`: RBM minibatch rows.
     #[arg(long, default_value_t = 100)]
     rbm_batch: usize,

@@ -79,6 +79,29 @@ impl RbmGradient {
         }
     }
 
+    /// The centred gradient (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016, eq. 8–10)
+    /// expressed as a step of the ordinary parameters. The centred energy
+    /// E = −(v − μ)ᵀW(h − λ) − a_cᵀv − b_cᵀh is the ordinary one with a = a_c − Wλ and
+    /// b = b_c − Wᵀμ (up to a constant), so a gradient step in (W, a_c, b_c) moves the ordinary
+    /// parameters by
+    ///
+    /// g_W = ⟨(v−μ)(h−λ)ᵀ⟩_model − ⟨(v−μ)(h−λ)ᵀ⟩_data,  g_a = Δ⟨v⟩ − g_W λ,  g_b = Δ⟨h⟩ − g_Wᵀ μ
+    ///
+    /// (Δ = model − data). With μ the data mean the W step no longer carries the mean terms
+    /// μ⟨h⟩ᵀ, which on spin data (μ ≈ ½) dominate it and make plain CD converge slowly. With μ = λ =
+    /// 0 this is [`RbmGradient::from_moments`].
+    pub fn centred(model: &Moments, data: &Moments, mu: &Array1<f64>, lambda: &Array1<f64>) -> Self {
+        let dv = &model.v - &data.v;
+        let dh = &model.h - &data.h;
+        let outer =
+            |x: &Array1<f64>, y: &Array1<f64>| x.view().insert_axis(Axis(1)).dot(&y.view().insert_axis(Axis(0)));
+        // ⟨(v−μ)(h−λ)ᵀ⟩ = ⟨vhᵀ⟩ − μ⟨h⟩ᵀ − ⟨v⟩λᵀ + μλᵀ; the last term cancels in the difference.
+        let w = &model.vh - &data.vh - outer(mu, &dh) - outer(&dv, lambda);
+        let a = &dv - &w.dot(lambda);
+        let b = &dh - &w.t().dot(mu);
+        Self { w, a, b }
+    }
+
     /// Euclidean norm over all parameters.
     pub fn norm(&self) -> f64 {
         self.w

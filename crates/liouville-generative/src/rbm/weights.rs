@@ -8,6 +8,7 @@
 //! central function: ln p(v) = −F(v) − ln Z. Rows are configurations; every product is one
 //! `ndarray` matrix product over a block of rows.
 
+use liouville_tensor::vector_math::{FusedActivation, VectorMath};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use super::RbmError;
@@ -20,6 +21,17 @@ pub fn sigmoid(x: f64) -> f64 {
 /// softplus(x) = ln(1 + eˣ), without overflow: max(x, 0) + ln(1 + e^{−|x|}).
 pub fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// σ of every entry, through tensor's vectorised kernel (within 3 ulp of libm's formula; a
+/// third of a Gibbs step's time with scalar `exp`).
+pub fn sigmoid_array(x: Array2<f64>) -> Array2<f64> {
+    let mut x = x.as_standard_layout().into_owned();
+    let pre = x.as_slice().expect("standard layout").to_vec();
+    let mut basis = vec![0.0; pre.len()];
+    let value = x.as_slice_mut().expect("standard layout");
+    <f64 as VectorMath>::activate_into(FusedActivation::Sigmoid, &pre, value, &mut basis);
+    x
 }
 
 /// W `[visible, hidden]`, a `[visible]`, b `[hidden]` in f64.
@@ -95,12 +107,12 @@ impl RbmWeights {
 
     /// p(h = 1 | v) for every row of `v`.
     pub fn hidden_probabilities(&self, v: ArrayView2<f64>) -> Array2<f64> {
-        self.hidden_input(v).mapv_into(sigmoid)
+        sigmoid_array(self.hidden_input(v))
     }
 
     /// p(v = 1 | h) for every row of `h`.
     pub fn visible_probabilities(&self, h: ArrayView2<f64>) -> Array2<f64> {
-        self.visible_input(h).mapv_into(sigmoid)
+        sigmoid_array(self.visible_input(h))
     }
 
     /// F(v) = −aᵀv − Σ_j softplus(b_j + (vW)_j) of every row.
