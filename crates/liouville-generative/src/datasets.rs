@@ -21,3 +21,54 @@ pub fn two_moons(n: usize, noise: f64, seed: u64) -> Vec<f64> {
     }
     out
 }
+
+/// Standard deviation of each component of [`eight_gaussians`] after its final scaling:
+/// 0.02 / 1.414.
+pub const EIGHT_GAUSSIANS_STD: f64 = 0.02 / 1.414;
+
+/// The 8 mode centres of [`eight_gaussians`], `[8][2]`: radius 2 / 1.414 at angles kπ/4.
+pub fn eight_gaussian_modes() -> Vec<[f64; 2]> {
+    (0..8)
+        .map(|k| {
+            let (s, c) = (k as f64 * std::f64::consts::FRAC_PI_4).sin_cos();
+            [2.0 * c / 1.414, 2.0 * s / 1.414]
+        })
+        .collect()
+}
+
+/// `n` points of gan_toy.py's 8 Gaussians (Gulrajani et al. 2017), row-major `[n, 2]`: a mode
+/// chosen uniformly among 8 on the circle of radius 2, plus N(0, 0.02²) noise, all divided by
+/// 1.414.
+pub fn eight_gaussians(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::stream(seed, 0x8_0000);
+    let mut out = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        let k = rng.below(8) as f64;
+        let (s, c) = (k * std::f64::consts::FRAC_PI_4).sin_cos();
+        out.push((2.0 * c + 0.02 * rng.normal()) / 1.414);
+        out.push((2.0 * s + 0.02 * rng.normal()) / 1.414);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_gaussians_sit_on_their_modes() {
+        let x = eight_gaussians(8000, 3);
+        let modes = eight_gaussian_modes();
+        let mut counts = [0usize; 8];
+        for p in x.chunks(2) {
+            let (k, d) = modes
+                .iter()
+                .enumerate()
+                .map(|(k, m)| (k, ((p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)).sqrt()))
+                .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+            assert!(d < 5.0 * EIGHT_GAUSSIANS_STD, "{p:?} is {d} from mode {k}");
+            counts[k] += 1;
+        }
+        assert!(counts.iter().all(|&c| (850..1150).contains(&c)), "{counts:?}");
+    }
+}

@@ -8,16 +8,19 @@
 //! - [`permutation`]: fixed (reversed or seeded random) column permutations;
 //! - [`flow`]: the RealNVP flow (log p(x), sampling, maximum-likelihood loss on target-less rows,
 //!   typed config and checkpoints);
-//! - [`datasets`]: seeded toy densities (two moons);
+//! - [`datasets`]: seeded toy densities (two moons, 8 Gaussians);
+//! - [`gan`]: the non-saturating GAN and WGAN-GP with two-player training and mode-coverage
+//!   metrics;
 //! - [`rbm`]: binary restricted Boltzmann machines (CD-k, PCD, exact and AIS partition
 //!   functions, Ising observables of their samples).
 //!
-//! Splines, MAF, Glow's 1×1 maps, conditional flows, Boltzmann generators, VAEs and GANs come
-//! with the generative issues.
+//! Splines, MAF, Glow's 1×1 maps, conditional flows, Boltzmann generators and VAEs come with
+//! the generative issues.
 
 pub mod actnorm;
 pub mod coupling;
 pub mod datasets;
 pub mod flow;
+pub mod gan;
 pub mod permutation;
 pub mod rbm;
