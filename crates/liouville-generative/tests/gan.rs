@@ -80,7 +80,10 @@ fn wgan_gp_moves_samples_onto_the_modes() {
     let after = coverage(&gan);
     let last = report.records.last().unwrap();
     eprintln!("coverage {before:?} → {after:?}; last record {last:?}");
-    assert!(after.1 > before.1 + 0.1 && after.0 >= 4, "coverage {before:?} → {after:?}");
+    assert!(
+        after.1 > before.1 + 0.1 && after.0 >= 4,
+        "coverage {before:?} → {after:?}"
+    );
     assert!(
         (0.8..1.25).contains(&last.interpolate_gradient_norm),
         "‖∇D‖ on interpolates {}",
@@ -139,5 +142,8 @@ fn bad_input_is_a_typed_error() {
         critic_steps: 0,
         ..GanTrainConfig::paper(objective, 1)
     };
-    assert!(matches!(train(&mut gan, &data, &zero), Err(TensorError::InvalidConfig(_))));
+    assert!(matches!(
+        train(&mut gan, &data, &zero),
+        Err(TensorError::InvalidConfig(_))
+    ));
 }

@@ -27,7 +27,7 @@ const GRID: usize = 120;
 
 /// The target density (8 isotropic Gaussians) at the cell centres of the plot's grid.
 fn target_density() -> Vec<f64> {
-    let modes = eight_gaussian_modes();
+    let modes = &eight_gaussian_modes();
     let s2 = EIGHT_GAUSSIANS_STD * EIGHT_GAUSSIANS_STD;
     let norm = 1.0 / (8.0 * std::f64::consts::TAU * s2);
     let step = (RANGE.1 - RANGE.0) / GRID as f64;
@@ -50,8 +50,16 @@ pub fn section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
     let data = Rows::new(eight_gaussians(100_000, 8), 2).map_err(|e| e.to_string())?;
     let modes: Vec<Vec<f64>> = eight_gaussian_modes().iter().map(|m| m.to_vec()).collect();
     let objectives = [
-        ("WGAN-GP (λ = 0.1, 5 critic steps)", "wgan_gp", Objective::WassersteinGp { penalty: 0.1 }),
-        ("non-saturating GAN (1 discriminator step)", "ns_gan", Objective::NonSaturating),
+        (
+            "WGAN-GP (λ = 0.1, 5 critic steps)",
+            "wgan_gp",
+            Objective::WassersteinGp { penalty: 0.1 },
+        ),
+        (
+            "non-saturating GAN (1 discriminator step)",
+            "ns_gan",
+            Objective::NonSaturating,
+        ),
     ];
     writeln!(md, "## GANs on 8 Gaussians (Gulrajani et al. 2017, `gan_toy.py`)\n").ok();
     writeln!(
@@ -63,15 +71,20 @@ pub fn section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
         it = args.gan_iterations,
     )
     .ok();
-    writeln!(md, "| objective | seed | modes covered | within 3σ | ‖∇ₓD‖ on interpolates | time |").ok();
+    writeln!(
+        md,
+        "| objective | seed | modes covered | within 3σ | ‖∇ₓD‖ on interpolates | time |"
+    )
+    .ok();
     writeln!(md, "|---|---|---|---|---|---|").ok();
     let mut verdicts = Vec::new();
     for (name, file, objective) in objectives {
         let mut all_met = true;
         for seed in 0..args.gan_seeds {
             let clock = Instant::now();
-            let mut gan = Gan::<f32, HostDevice>::from_config(&GanConfig::toy(2, args.gan_width, objective), &dev, seed)
-                .map_err(|e| e.to_string())?;
+            let mut gan =
+                Gan::<f32, HostDevice>::from_config(&GanConfig::toy(2, args.gan_width, objective), &dev, seed)
+                    .map_err(|e| e.to_string())?;
             let cfg = GanTrainConfig {
                 learning_rate: args.gan_lr,
                 seed,
@@ -114,7 +127,8 @@ pub fn section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
                 };
                 for ext in ["png", "svg"] {
                     let path = args.out.join(format!("generative_{file}_samples.{ext}"));
-                    let title = format!("8 Gaussians: {SAMPLES} samples of the {file} generator (seed 0) over the target");
+                    let title =
+                        format!("8 Gaussians: {SAMPLES} samples of the {file} generator (seed 0) over the target");
                     density_map(&path, &title, "x₁", "x₂", &map).map_err(|e| e.to_string())?;
                     plots.push(path);
                 }

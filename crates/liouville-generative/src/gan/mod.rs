@@ -94,7 +94,8 @@ impl<E: Real, D: Device<E>> Gan<E, D> {
 
     /// `rows` samples G(z), without a tape.
     pub fn sample(&self, device: &D, rows: usize, seed: u64, stream: u64) -> Result<Matrix<E, D>, TensorError> {
-        self.generator.forward(&self.latent(device, rows, seed, stream), NoneTape)
+        self.generator
+            .forward(&self.latent(device, rows, seed, stream), NoneTape)
     }
 }
 
@@ -116,8 +117,14 @@ impl<E: Real, D: Device<E>> Configured<E, D> for Gan<E, D> {
         {
             return Err(TensorError::InvalidConfig(format!("gradient-penalty weight {penalty}")));
         }
-        let generator =
-            MlpConfig::new(c.latent_dim, &c.generator_hidden, c.data_dim, c.activation, Init::Xavier).init(device, seed)?;
+        let generator = MlpConfig::new(
+            c.latent_dim,
+            &c.generator_hidden,
+            c.data_dim,
+            c.activation,
+            Init::Xavier,
+        )
+        .init(device, seed)?;
         let critic = MlpConfig::new(c.data_dim, &c.critic_hidden, 1, c.activation, Init::Xavier)
             .init(device, seed.wrapping_add(0x6A4))?;
         Ok(Self {

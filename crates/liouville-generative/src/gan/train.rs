@@ -102,7 +102,11 @@ fn real_batch<E: Real, D: Device<E>>(device: &D, data: &Rows, rows: usize, rng: 
 type Matrix<E, D> = liouville_tensor::shapes::Matrix<E, D>;
 
 /// Trains `gan` on the rows of `data` in place.
-pub fn train<E: Real, D: Device<E>>(gan: &mut Gan<E, D>, data: &Rows, cfg: &GanTrainConfig) -> Result<GanReport, TensorError> {
+pub fn train<E: Real, D: Device<E>>(
+    gan: &mut Gan<E, D>,
+    data: &Rows,
+    cfg: &GanTrainConfig,
+) -> Result<GanReport, TensorError> {
     if data.width != gan.config.data_dim {
         return Err(TensorError::ShapeMismatch(format!(
             "data rows have {} columns, the GAN generates {}",
@@ -110,7 +114,9 @@ pub fn train<E: Real, D: Device<E>>(gan: &mut Gan<E, D>, data: &Rows, cfg: &GanT
         )));
     }
     if cfg.iterations == 0 || cfg.critic_steps == 0 || cfg.batch_size == 0 || cfg.eval_every == 0 {
-        return Err(TensorError::InvalidConfig(format!("invalid GAN training settings {cfg:?}")));
+        return Err(TensorError::InvalidConfig(format!(
+            "invalid GAN training settings {cfg:?}"
+        )));
     }
     if let Some(i) = data.values.iter().position(|v| !v.is_finite()) {
         return Err(TensorError::NonFiniteInput(format!(
@@ -138,13 +144,17 @@ pub fn train<E: Real, D: Device<E>>(gan: &mut Gan<E, D>, data: &Rows, cfg: &GanT
             let eps: Vec<f64> = (0..b).map(|_| rng.uniform()).collect();
             let (rv, fv) = (host::values(&real), host::values(&fake));
             let w = data.width;
-            let mixed: Vec<f64> = (0..b * w).map(|i| eps[i / w] * rv[i] + (1.0 - eps[i / w]) * fv[i]).collect();
+            let mixed: Vec<f64> = (0..b * w)
+                .map(|i| eps[i / w] * rv[i] + (1.0 - eps[i / w]) * fv[i])
+                .collect();
             let batch = CriticBatch {
                 interpolates: host::matrix(&device, mixed, b, w),
                 real,
                 fake,
             };
-            let info = critic_trainer.step(&mut gan.critic, &CriticLoss(objective), &batch).inspect_err(|_| bar.finish())?;
+            let info = critic_trainer
+                .step(&mut gan.critic, &CriticLoss(objective), &batch)
+                .inspect_err(|_| bar.finish())?;
             critic_loss = info.loss;
             let d_real = host::values(&gan.critic.forward(&batch.real, NoneTape)?);
             let d_fake = host::values(&gan.critic.forward(&batch.fake, NoneTape)?);
@@ -156,14 +166,20 @@ pub fn train<E: Real, D: Device<E>>(gan: &mut Gan<E, D>, data: &Rows, cfg: &GanT
             critic: &gan.critic,
             objective,
         };
-        let info = generator_trainer.step(&mut gan.generator, &loss, &z).inspect_err(|_| bar.finish())?;
+        let info = generator_trainer
+            .step(&mut gan.generator, &loss, &z)
+            .inspect_err(|_| bar.finish())?;
         bar.inc(1);
         if iteration % cfg.eval_every == 0 || iteration == cfg.iterations {
             // Finite losses before an update do not make the updated networks finite: probe them
             // before anything is recorded or checkpointed.
             let probe = gan.sample(&device, b, cfg.seed, u64::MAX)?;
             let scores = gan.critic.forward(&probe, NoneTape)?;
-            if host::values(&probe).iter().chain(&host::values(&scores)).any(|v| !v.is_finite()) {
+            if host::values(&probe)
+                .iter()
+                .chain(&host::values(&scores))
+                .any(|v| !v.is_finite())
+            {
                 bar.finish();
                 return Err(TensorError::NonFinite {
                     what: "generated sample or critic score",
@@ -174,7 +190,10 @@ pub fn train<E: Real, D: Device<E>>(gan: &mut Gan<E, D>, data: &Rows, cfg: &GanT
                 Some(x) => {
                     let g = host::values(&gan.critic.derivatives(x, &[], NoneTape)?.gradient);
                     let w = data.width;
-                    g.chunks(w).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).sum::<f64>() / (g.len() / w) as f64
+                    g.chunks(w)
+                        .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+                        .sum::<f64>()
+                        / (g.len() / w) as f64
                 }
                 None => f64::NAN,
             };
