@@ -230,16 +230,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         )
         .ok();
     }
-    writeln!(
-        report,
-        "\nPlots beside this file: {}.",
-        plots
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| format!("`{}`", n.to_string_lossy())))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-    .ok();
+    writeln!(report, "\n{}", super::plots_line(&plots)).ok();
     let path = args.out.join("flows.md");
     std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("wrote {} in {:.0} s", path.display(), start.elapsed().as_secs_f64());

@@ -106,16 +106,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     )
     .ok();
     md.push_str(&body);
-    writeln!(
-        md,
-        "Plots beside this file: {}.",
-        plots
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| format!("`{}`", n.to_string_lossy())))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-    .ok();
+    writeln!(md, "{}", super::plots_line(&plots)).ok();
     let path = args.out.join("generative.md");
     std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("wrote {} in {:.0} s", path.display(), start.elapsed().as_secs_f64());

@@ -120,6 +120,15 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     }
 }
 
+/// "Plots beside this file: `a.png`, `a.svg`, …." — the closing line of every report.
+fn plots_line(plots: &[PathBuf]) -> String {
+    let names: Vec<String> = plots
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| format!("`{}`", n.to_string_lossy())))
+        .collect();
+    format!("Plots beside this file: {}.", names.join(", "))
+}
+
 /// Mean and standard error of the mean.
 fn mean_se(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
