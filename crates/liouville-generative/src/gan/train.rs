@@ -133,8 +133,10 @@ pub fn train<E: Real, D: Device<E>>(
     let mut rng = Rng::stream(cfg.seed, 0x6A11);
     let bar = Progress::new("GAN training", "iterations", cfg.iterations as u64, cfg.progress);
     let mut report = GanReport { records: Vec::new() };
-    let (mut critic_loss, mut critic_gap) = (f64::NAN, f64::NAN);
-    let mut last_interpolates: Option<Matrix<E, D>> = None;
+    let mut critic_loss = f64::NAN;
+    // The last critic batch: its gap and interpolate gradients are measured only at evaluations
+    // (the critic does not change between its last step and the evaluation).
+    let mut last_batch: Option<CriticBatch<E, D>> = None;
     let b = cfg.batch_size;
     for iteration in 1..=cfg.iterations {
         for _ in 0..cfg.critic_steps {
@@ -156,10 +158,7 @@ pub fn train<E: Real, D: Device<E>>(
                 .step(&mut gan.critic, &CriticLoss(objective), &batch)
                 .inspect_err(|_| bar.finish())?;
             critic_loss = info.loss;
-            let d_real = host::values(&gan.critic.forward(&batch.real, NoneTape)?);
-            let d_fake = host::values(&gan.critic.forward(&batch.fake, NoneTape)?);
-            critic_gap = d_real.iter().sum::<f64>() / b as f64 - d_fake.iter().sum::<f64>() / b as f64;
-            last_interpolates = Some(batch.interpolates);
+            last_batch = Some(batch);
         }
         let z = gan.latent(&device, b, cfg.seed, rng.next_u64());
         let loss = GeneratorLoss {
@@ -186,16 +185,21 @@ pub fn train<E: Real, D: Device<E>>(
                     step: iteration,
                 });
             }
-            let norm = match &last_interpolates {
-                Some(x) => {
-                    let g = host::values(&gan.critic.derivatives(x, &[], NoneTape)?.gradient);
+            let (critic_gap, norm) = match &last_batch {
+                Some(batch) => {
+                    let d_real = host::values(&gan.critic.forward(&batch.real, NoneTape)?);
+                    let d_fake = host::values(&gan.critic.forward(&batch.fake, NoneTape)?);
+                    let gap = d_real.iter().sum::<f64>() / b as f64 - d_fake.iter().sum::<f64>() / b as f64;
+                    let g = host::values(&gan.critic.derivatives(&batch.interpolates, &[], NoneTape)?.gradient);
                     let w = data.width;
-                    g.chunks(w)
+                    let norm = g
+                        .chunks(w)
                         .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
                         .sum::<f64>()
-                        / (g.len() / w) as f64
+                        / (g.len() / w) as f64;
+                    (gap, norm)
                 }
-                None => f64::NAN,
+                None => (f64::NAN, f64::NAN),
             };
             let record = GanRecord {
                 iteration,
