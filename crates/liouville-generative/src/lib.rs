@@ -24,3 +24,5 @@ pub mod flow;
 pub mod gan;
 pub mod permutation;
 pub mod rbm;
+mod traced;
+pub mod vae;

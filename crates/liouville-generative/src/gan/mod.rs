@@ -23,6 +23,8 @@ use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::train::Loss;
 use liouville_tensor::{Activation, Init, Mlp, MlpConfig, Real, TensorError, host};
+
+use crate::traced::softplus;
 use serde::{Deserialize, Serialize};
 
 /// Which game the two networks play.
@@ -192,17 +194,6 @@ impl<E: Real, D: Device<E>> Loss<E, D, Mlp<E, D>, CriticBatch<E, D>> for CriticL
             }
         }
     }
-}
-
-/// softplus(x) = ln(1 + eˣ) = max(x, 0) + ln(1 + e^{−|x|}), traced.
-fn softplus<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
-    x: Tensor<(usize,), E, D, T>,
-) -> Tensor<(usize,), E, D, T> {
-    let (x, tape) = x.split_tape();
-    let relu = x.clone().put_tape(tape).relu();
-    let (relu, tape) = relu.split_tape();
-    let tail = (x.put_tape(tape).abs().negate().exp() + E::ONE).ln();
-    tail + relu.retaped::<T>()
 }
 
 /// The generator's loss against a fixed critic.

@@ -2,6 +2,7 @@
 //! length is a [`crate::SimError`]), implements the `liouville-integrate` traits, and reports
 //! its conserved quantities through [`Conserved`].
 
+pub mod damped_oscillator;
 pub mod double_pendulum;
 pub mod gravity;
 pub mod ising;
