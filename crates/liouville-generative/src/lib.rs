@@ -12,10 +12,12 @@
 //! - [`gan`]: the non-saturating GAN and WGAN-GP with two-player training and mode-coverage
 //!   metrics;
 //! - [`rbm`]: binary restricted Boltzmann machines (CD-k, PCD, exact and AIS partition
-//!   functions, Ising observables of their samples).
+//!   functions, Ising observables of their samples);
+//! - [`vae`]: β-VAEs, conditional VAEs and SciNet (Gaussian or Bernoulli decoders, ELBO and
+//!   IWAE bounds in nats, KL per latent).
 //!
-//! Splines, MAF, Glow's 1×1 maps, conditional flows, Boltzmann generators and VAEs come with
-//! the generative issues.
+//! Splines, MAF, Glow's 1×1 maps, conditional flows and Boltzmann generators come with the
+//! generative issues.
 
 pub mod actnorm;
 pub mod coupling;

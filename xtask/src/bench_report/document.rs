@@ -760,6 +760,27 @@ fn generative(w: &mut Writer<'_>) {
         "\nGoal (issue 12): at least 2× faster than PyTorch (against its faster f32 run): {}.\n",
         verdict(worst, 2.0)
     ));
+    w.line("## liouville-generative: one WGAN-GP critic step\n");
+    w.line(
+        "gan_toy.py's size (Gulrajani et al. 2017): generator and critic 2 → 512 → 512 → 512 → \
+         (2 | 1), ReLU, batch 256, f32, λ = 0.1; one step = G(z) without a tape, interpolates, the \
+         critic loss with the gradient penalty (ours: the critic's exact input gradient as traced \
+         ops; PyTorch: autograd with `create_graph=True`), backward, Adam (0.5, 0.9). Peer: \
+         `benches/peers/torch_gan.py`, 2 threads.\n",
+    );
+    let (ours, peer) = (
+        "cpu_wgan_gp_critic_step_width512_batch256_f32/critic",
+        "torch_gan.py/critic_step",
+    );
+    w.comparison(
+        ["step", "Liouville", "PyTorch"],
+        &[("WGAN-GP critic step", ours, Some(peer))],
+    );
+    let r = ratio(w.m.ours.get(ours), w.peer(peer));
+    w.line(&format!(
+        "\nGoal (issue 12): at least 2× faster than PyTorch: {}.\n",
+        verdict(r, 2.0)
+    ));
 }
 
 /// Benchmarks no table above used, so that a new bench is never silently left out.

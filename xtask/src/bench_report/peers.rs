@@ -7,13 +7,14 @@ use std::path::Path;
 use std::process::Command;
 
 /// The scripts run in every round, in this order.
-pub const SCRIPTS: [&str; 6] = [
+pub const SCRIPTS: [&str; 7] = [
     "scipy_integrate.py",
     "numpy_sim.py",
     "torch_hnn.py",
     "torch_dynamics.py",
     "torch_flows.py",
     "torch_rbm.py",
+    "torch_gan.py",
 ];
 
 /// One timed row of a peer script.

@@ -89,6 +89,16 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         )
         .ok();
     }
+    if args.no_scinet {
+        command.push_str(" --no-scinet");
+    } else {
+        write!(
+            command,
+            " --scinet-series {} --scinet-steps {} --scinet-lr {} --scinet-beta {} --scinet-std {} --scinet-seeds {}",
+            args.scinet_series, args.scinet_steps, args.scinet_lr, args.scinet_beta, args.scinet_std, args.scinet_seeds
+        )
+        .ok();
+    }
     let mut body = String::new();
     let mut plots = Vec::new();
     if !args.no_rbm {
@@ -96,6 +106,9 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     }
     if !args.no_gan {
         super::gan::section(args, &mut body, &mut plots)?;
+    }
+    if !args.no_scinet {
+        super::scinet::section(args, &mut body, &mut plots)?;
     }
     let mut md = String::new();
     writeln!(md, "# Generative models checked against physics\n").ok();

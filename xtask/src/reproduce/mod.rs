@@ -6,6 +6,7 @@ mod gan;
 mod generative;
 mod hnn;
 mod lnn;
+mod scinet;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,27 @@ pub struct ReproduceArgs {
     /// `generative`: seeds of each GAN.
     #[arg(long, default_value_t = 3)]
     gan_seeds: u64,
+    /// `generative`: skip the SciNet (β-VAE) section.
+    #[arg(long)]
+    no_scinet: bool,
+    /// `generative`: SciNet training series (SciNet: 100,000 … the published runs vary).
+    #[arg(long, default_value_t = 50_000)]
+    scinet_series: usize,
+    /// `generative`: SciNet seeds (trained in parallel, one thread each).
+    #[arg(long, default_value_t = 2)]
+    scinet_seeds: u64,
+    /// `generative`: SciNet training steps (batch 256).
+    #[arg(long, default_value_t = 40_000)]
+    scinet_steps: usize,
+    /// `generative`: SciNet's Adam learning rate (cosine decay to 1 % of it).
+    #[arg(long, default_value_t = 1e-3)]
+    scinet_lr: f64,
+    /// `generative`: SciNet's β (weight of the KL term).
+    #[arg(long, default_value_t = 1.0)]
+    scinet_beta: f64,
+    /// `generative`: standard deviation of SciNet's Gaussian answer.
+    #[arg(long, default_value_t = 0.02)]
+    scinet_std: f64,
     /// `generative`: RBM training epochs per temperature.
     #[arg(long, default_value_t = 150)]
     rbm_epochs: usize,

@@ -12,7 +12,7 @@ use liouville_tensor::checkpoint;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::energy::Energy;
 use liouville_tensor::optim::Optimizer;
-use liouville_tensor::train::{Rows, Trainer};
+use liouville_tensor::train::{Rows, StepInfo, Trainer};
 use liouville_tensor::{Real, TensorError, host};
 
 use super::{CriticBatch, CriticLoss, Gan, GeneratorLoss, Objective};
@@ -101,6 +101,34 @@ fn real_batch<E: Real, D: Device<E>>(device: &D, data: &Rows, rows: usize, rng: 
 
 type Matrix<E, D> = liouville_tensor::shapes::Matrix<E, D>;
 
+/// One critic step on the data rows `real`: as many generated rows G(z) (latents from stream
+/// (`seed`, a draw of `rng`)), interpolates x̂ = εx + (1 − ε)G(z) with ε ~ U[0, 1] per row, the
+/// critic's loss under the GAN's objective, one update. Returns the step and its batch.
+pub fn critic_step<E: Real, D: Device<E>>(
+    gan: &mut Gan<E, D>,
+    trainer: &mut Trainer<E, D>,
+    real: Matrix<E, D>,
+    seed: u64,
+    rng: &mut Rng,
+) -> Result<(StepInfo, CriticBatch<E, D>), TensorError> {
+    let device = gan.critic.device().clone();
+    let (b, w) = *real.shape();
+    let z = gan.latent(&device, b, seed, rng.next_u64());
+    let fake = gan.generator.forward(&z, NoneTape)?;
+    let eps: Vec<f64> = (0..b).map(|_| rng.uniform()).collect();
+    let (rv, fv) = (host::values(&real), host::values(&fake));
+    let mixed: Vec<f64> = (0..b * w)
+        .map(|i| eps[i / w] * rv[i] + (1.0 - eps[i / w]) * fv[i])
+        .collect();
+    let batch = CriticBatch {
+        interpolates: host::matrix(&device, mixed, b, w),
+        real,
+        fake,
+    };
+    let info = trainer.step(&mut gan.critic, &CriticLoss(gan.config.objective), &batch)?;
+    Ok((info, batch))
+}
+
 /// Trains `gan` on the rows of `data` in place.
 pub fn train<E: Real, D: Device<E>>(
     gan: &mut Gan<E, D>,
@@ -141,22 +169,8 @@ pub fn train<E: Real, D: Device<E>>(
     for iteration in 1..=cfg.iterations {
         for _ in 0..cfg.critic_steps {
             let real = real_batch::<E, D>(&device, data, b, &mut rng);
-            let z = gan.latent(&device, b, cfg.seed, rng.next_u64());
-            let fake = gan.generator.forward(&z, NoneTape)?;
-            let eps: Vec<f64> = (0..b).map(|_| rng.uniform()).collect();
-            let (rv, fv) = (host::values(&real), host::values(&fake));
-            let w = data.width;
-            let mixed: Vec<f64> = (0..b * w)
-                .map(|i| eps[i / w] * rv[i] + (1.0 - eps[i / w]) * fv[i])
-                .collect();
-            let batch = CriticBatch {
-                interpolates: host::matrix(&device, mixed, b, w),
-                real,
-                fake,
-            };
-            let info = critic_trainer
-                .step(&mut gan.critic, &CriticLoss(objective), &batch)
-                .inspect_err(|_| bar.finish())?;
+            let (info, batch) =
+                critic_step(gan, &mut critic_trainer, real, cfg.seed, &mut rng).inspect_err(|_| bar.finish())?;
             critic_loss = info.loss;
             last_batch = Some(batch);
         }
