@@ -552,7 +552,7 @@ pub struct PlotArgs {
 }
 
 /// A CSV table: header and rows of numbers.
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
+pub(crate) fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<String> = lines

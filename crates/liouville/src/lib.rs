@@ -24,5 +24,6 @@ pub use liouville_tensor as tensor;
 
 pub mod commands;
 pub mod demo;
+pub mod generative_commands;
 pub mod plot;
 pub mod showcase;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use liouville::commands::{self, GenArgs, PlotArgs, RolloutArgs, TrainArgs};
 use liouville::demo::{self, Demo};
+use liouville::generative_commands::{self, GenerativeArgs, GenerativeCommand};
 use liouville::showcase::{self, KeplerShowcase};
 
 #[derive(Parser)]
@@ -53,6 +54,8 @@ enum Command {
     Rollout(RolloutArgs),
     /// Plot CSV columns (e.g. a rollout) to PNG or SVG.
     Plot(PlotArgs),
+    /// Generative models (RealNVP, GANs, VAEs): train on rows, sample, evaluate.
+    Generative(GenerativeArgs),
     /// Every integrator on the Kepler problem: energy, angular momentum and position errors,
     /// work, and an energy-error plot.
     Integrators {
@@ -129,6 +132,11 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => commands::train(&args, progress),
         Some(Command::Rollout(args)) => commands::rollout(&args),
         Some(Command::Plot(args)) => commands::plot(&args),
+        Some(Command::Generative(args)) => match args.command {
+            GenerativeCommand::Train(a) => generative_commands::train_model(&a, progress),
+            GenerativeCommand::Sample(a) => generative_commands::sample(&a),
+            GenerativeCommand::Eval(a) => generative_commands::eval(&a),
+        },
         Some(Command::Integrators {
             eccentricity,
             periods,

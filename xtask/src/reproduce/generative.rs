@@ -89,6 +89,11 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         )
         .ok();
     }
+    if args.no_shell_gan {
+        command.push_str(" --no-shell-gan");
+    } else {
+        write!(command, " --shell-iterations {}", args.shell_iterations).ok();
+    }
     if args.no_scinet {
         command.push_str(" --no-scinet");
     } else {
@@ -106,6 +111,9 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     }
     if !args.no_gan {
         super::gan::section(args, &mut body, &mut plots)?;
+    }
+    if !args.no_shell_gan {
+        super::gan::shell_section(args, &mut body, &mut plots)?;
     }
     if !args.no_scinet {
         super::scinet::section(args, &mut body, &mut plots)?;

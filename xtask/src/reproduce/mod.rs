@@ -62,6 +62,12 @@ pub struct ReproduceArgs {
     /// `generative`: seeds of each GAN.
     #[arg(long, default_value_t = 3)]
     gan_seeds: u64,
+    /// `generative`: skip the pendulum energy-shell GANs.
+    #[arg(long)]
+    no_shell_gan: bool,
+    /// `generative`: generator steps of each energy-shell GAN.
+    #[arg(long, default_value_t = 2000)]
+    shell_iterations: usize,
     /// `generative`: skip the SciNet (β-VAE) section.
     #[arg(long)]
     no_scinet: bool,

@@ -46,6 +46,87 @@ pub fn mode_coverage(samples: &[f64], modes: &[Vec<f64>], sigma: f64) -> ModeCov
     }
 }
 
+/// How well 2-D phase-space samples (q, p) reproduce the microcanonical distribution on one
+/// closed energy shell H = E: the energy error, and how evenly they spread along the shell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShellScore {
+    /// Median of |H(x) − E| / E over the samples.
+    pub median_relative_energy_error: f64,
+    /// Fraction of samples with |H(x) − E| ≤ `tolerance` · E.
+    pub fraction_on_shell: f64,
+    /// Arcs of equal time along the shell holding at least [`ShellScore::MIN_SHARE`] of their
+    /// fair share of the samples.
+    pub arcs_covered: usize,
+    /// Number of arcs.
+    pub arcs: usize,
+    /// Total-variation distance between the samples' and the exact (uniform) arc occupancy.
+    pub arc_total_variation: f64,
+}
+
+impl ShellScore {
+    /// An arc counts as covered when it holds at least this share of a uniform split.
+    pub const MIN_SHARE: f64 = 0.1;
+}
+
+/// Scores `samples` (row-major (q, p)) against the shell H = `energy`. `reference` holds exact
+/// shell states drawn uniformly in time; the shell is cut into `arcs` arcs of equal time by the
+/// reference states' quantiles of the polar angle atan2(p / p_max, q / q_max) (a libration orbit
+/// winds once around the origin). `tolerance` is the relative energy band of
+/// [`ShellScore::fraction_on_shell`].
+pub fn shell_score(
+    samples: &[f64],
+    hamiltonian: impl Fn(f64, f64) -> f64,
+    energy: f64,
+    reference: &[[f64; 2]],
+    arcs: usize,
+    tolerance: f64,
+) -> ShellScore {
+    let q_max = reference
+        .iter()
+        .map(|s| s[0].abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let p_max = reference
+        .iter()
+        .map(|s| s[1].abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let angle = |q: f64, p: f64| (p / p_max).atan2(q / q_max);
+    let mut reference_angles: Vec<f64> = reference.iter().map(|s| angle(s[0], s[1])).collect();
+    reference_angles.sort_by(f64::total_cmp);
+    let arcs = arcs.max(1);
+    let bounds: Vec<f64> = (1..arcs)
+        .map(|k| reference_angles[k * reference_angles.len() / arcs])
+        .collect();
+    let rows = samples.len() / 2;
+    let mut errors = Vec::with_capacity(rows);
+    let mut per_arc = vec![0usize; arcs];
+    for x in samples.chunks(2) {
+        errors.push(((hamiltonian(x[0], x[1]) - energy) / energy).abs());
+        let a = angle(x[0], x[1]);
+        if a.is_finite() {
+            per_arc[bounds.partition_point(|&b| b <= a)] += 1;
+        }
+    }
+    errors.sort_by(f64::total_cmp);
+    let n = rows.max(1) as f64;
+    let fair = n / arcs as f64;
+    ShellScore {
+        median_relative_energy_error: errors.get(rows / 2).copied().unwrap_or(f64::NAN),
+        fraction_on_shell: errors.iter().filter(|&&e| e <= tolerance).count() as f64 / n,
+        arcs_covered: per_arc
+            .iter()
+            .filter(|&&c| c as f64 >= ShellScore::MIN_SHARE * fair)
+            .count(),
+        arcs,
+        arc_total_variation: 0.5
+            * per_arc
+                .iter()
+                .map(|&c| (c as f64 / n - 1.0 / arcs as f64).abs())
+                .sum::<f64>(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +159,32 @@ mod tests {
             .collect();
         let c = mode_coverage(&between, &m, EIGHT_GAUSSIANS_STD);
         assert!(c.fraction_within_3_sigma < 0.2, "{c:?}");
+    }
+
+    fn shell() -> (liouville_sim::systems::pendulum::Pendulum, impl Fn(f64, f64) -> f64) {
+        let p = liouville_sim::systems::pendulum::Pendulum::new(1.0, 1.0, 1.0).unwrap();
+        (p, |q: f64, p: f64| 0.5 * p * p + 1.0 - q.cos())
+    }
+
+    #[test]
+    fn exact_shell_states_score_perfectly_and_half_a_shell_does_not() {
+        let (pendulum, h) = shell();
+        let reference = pendulum.energy_shell(1.0, 4000, 1).unwrap();
+        let exact: Vec<f64> = pendulum.energy_shell(1.0, 4000, 2).unwrap().concat();
+        let s = shell_score(&exact, &h, 1.0, &reference, 16, 0.05);
+        assert!(s.median_relative_energy_error < 1e-9, "{s:?}");
+        assert_eq!((s.fraction_on_shell, s.arcs_covered), (1.0, 16));
+        // 4000 samples over 16 arcs: the total variation of a fair multinomial is ≈ 0.04.
+        assert!(s.arc_total_variation < 0.06, "{s:?}");
+        // Only the upper half of the orbit (p > 0): half the arcs, TV = 1/2.
+        let upper: Vec<f64> = exact.chunks(2).filter(|x| x[1] > 0.0).flatten().copied().collect();
+        let s = shell_score(&upper, &h, 1.0, &reference, 16, 0.05);
+        assert_eq!(s.arcs_covered, 8, "{s:?}");
+        assert!((s.arc_total_variation - 0.5).abs() < 0.03, "{s:?}");
+        // A shell of the wrong energy is never within 5 %.
+        let low: Vec<f64> = pendulum.energy_shell(0.5, 1000, 3).unwrap().concat();
+        let s = shell_score(&low, &h, 1.0, &reference, 16, 0.05);
+        assert_eq!(s.fraction_on_shell, 0.0);
+        assert!((s.median_relative_energy_error - 0.5).abs() < 1e-9, "{s:?}");
     }
 }
