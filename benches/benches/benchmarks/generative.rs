@@ -13,7 +13,7 @@ use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
 use liouville_generative::gan::train::{GanTrainConfig, critic_step};
 use liouville_generative::gan::{Gan, GanConfig, Objective};
 use liouville_generative::rbm::train::{RbmTrainConfig, train};
-use liouville_generative::rbm::{BinaryData, BinaryRbm, RbmConfig};
+use liouville_generative::rbm::{Rbm, RbmConfig, VisibleData};
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::host;
@@ -37,7 +37,7 @@ fn steps(c: &mut Criterion) {
 }
 
 /// 10,000 rows of 64 binary units with structure (a few noisy prototypes), seeded.
-fn binary_rows() -> BinaryData {
+fn binary_rows() -> VisibleData {
     let mut rng = liouville_sim::rng::Rng::stream(12, 0);
     let prototypes: Vec<Vec<f64>> = (0..8)
         .map(|_| (0..64).map(|_| (rng.uniform() < 0.5) as u8 as f64).collect())
@@ -46,7 +46,7 @@ fn binary_rows() -> BinaryData {
         let bit = prototypes[r % 8][i];
         if (r * 64 + i) % 10 == 0 { 1.0 - bit } else { bit }
     });
-    BinaryData::new(rows).unwrap()
+    VisibleData::binary(rows).unwrap()
 }
 
 fn rbm_epoch(c: &mut Criterion) {
@@ -56,7 +56,7 @@ fn rbm_epoch(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(2));
     let data = binary_rows();
     let dev = Cpu::default();
-    let mut rbm = BinaryRbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
+    let mut rbm = Rbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
     let cfg = RbmTrainConfig {
         optimizer: Optimizer::Sgd {
             momentum: 0.0,

@@ -13,7 +13,7 @@ use liouville::plot::{Series, line_chart};
 use liouville_generative::rbm::gibbs;
 use liouville_generative::rbm::ising::{IsingObservables, observables};
 use liouville_generative::rbm::train::{NegativePhase, RbmTrainConfig, train};
-use liouville_generative::rbm::{BinaryData, BinaryRbm, RbmConfig};
+use liouville_generative::rbm::{Rbm, RbmConfig, VisibleData};
 use liouville_sim::dataset::{IsingDataset, IsingSpec};
 use liouville_sim::systems::ising::IsingAlgorithm;
 use liouville_tensor::config::Configured;
@@ -84,8 +84,12 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     } else {
         write!(
             command,
-            " --gan-iterations {} --gan-lr {} --gan-width {} --gan-seeds {}",
-            args.gan_iterations, args.gan_lr, args.gan_width, args.gan_seeds
+            " --gan-iterations {} --gan-lr {} --gan-width {} --gan-seeds {}{}",
+            args.gan_iterations,
+            args.gan_lr,
+            args.gan_width,
+            args.gan_seeds,
+            if args.gan_decay { " --gan-decay" } else { "" }
         )
         .ok();
     }
@@ -153,10 +157,9 @@ fn rbm_section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
             continue;
         }
         let clock = Instant::now();
-        let data = BinaryData::from_ising(&dataset, k).map_err(|e| e.to_string())?;
-        let mut rbm =
-            BinaryRbm::<f64, HostDevice>::from_config(&RbmConfig::new(L * L, args.rbm_hidden), &dev, k as u64)
-                .map_err(|e| e.to_string())?;
+        let data = VisibleData::from_ising(&dataset, k).map_err(|e| e.to_string())?;
+        let mut rbm = Rbm::<f64, HostDevice>::from_config(&RbmConfig::new(L * L, args.rbm_hidden), &dev, k as u64)
+            .map_err(|e| e.to_string())?;
         rbm.initialise_visible_bias(&data).map_err(|e| e.to_string())?;
         let updates = args.rbm_epochs * data.len().div_ceil(args.rbm_batch);
         let cfg = RbmTrainConfig {

@@ -59,6 +59,11 @@ pub struct ReproduceArgs {
     /// steps).
     #[arg(long, default_value_t = 5e-4)]
     gan_lr: f64,
+    /// `generative`: decay both GAN players' learning rate by a cosine to 1 % of it over the
+    /// run (gan_toy.py keeps it constant over 100,000 steps; a short run needs the decay to
+    /// sharpen its modes).
+    #[arg(long)]
+    gan_decay: bool,
     /// `generative`: seeds of each GAN.
     #[arg(long, default_value_t = 3)]
     gan_seeds: u64,

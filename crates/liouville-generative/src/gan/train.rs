@@ -11,7 +11,7 @@ use liouville_base::random::Rng;
 use liouville_tensor::checkpoint;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::energy::Energy;
-use liouville_tensor::optim::Optimizer;
+use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::{Rows, StepInfo, Trainer};
 use liouville_tensor::{Real, TensorError, host};
 
@@ -30,6 +30,9 @@ pub struct GanTrainConfig {
     pub learning_rate: f64,
     /// Update rule of both (Gulrajani et al.: Adam, β = (0.5, 0.9)).
     pub optimizer: Optimizer,
+    /// Learning-rate schedule of both, over generator steps (the critic's factor follows the
+    /// generator step it belongs to). Gulrajani et al.: constant.
+    pub schedule: Schedule,
     /// Seed of batches, latents and interpolation weights.
     pub seed: u64,
     /// Record metrics (and checkpoint) every this many iterations.
@@ -58,6 +61,7 @@ impl GanTrainConfig {
                 eps: 1e-8,
                 weight_decay: 0.0,
             },
+            schedule: Schedule::Constant,
             seed: 0,
             eval_every: (iterations / 20).max(1),
             checkpoint: None,
@@ -129,6 +133,33 @@ pub fn critic_step<E: Real, D: Device<E>>(
     Ok((info, batch))
 }
 
+/// `schedule` (over generator steps) restated over critic steps, `k` per generator step.
+fn per_critic_step(schedule: Schedule, k: usize) -> Schedule {
+    match schedule {
+        Schedule::Constant => Schedule::Constant,
+        Schedule::Cosine {
+            warmup,
+            total,
+            min_factor,
+        } => Schedule::Cosine {
+            warmup: warmup * k,
+            total: total * k,
+            min_factor,
+        },
+        Schedule::OneCycle {
+            total,
+            pct_start,
+            div_factor,
+            final_div_factor,
+        } => Schedule::OneCycle {
+            total: total * k,
+            pct_start,
+            div_factor,
+            final_div_factor,
+        },
+    }
+}
+
 /// Trains `gan` on the rows of `data` in place.
 pub fn train<E: Real, D: Device<E>>(
     gan: &mut Gan<E, D>,
@@ -156,8 +187,10 @@ pub fn train<E: Real, D: Device<E>>(
     }
     let device = gan.critic.device().clone();
     let objective = gan.config.objective;
-    let mut critic_trainer = Trainer::new(&gan.critic, cfg.optimizer, cfg.learning_rate)?;
-    let mut generator_trainer = Trainer::new(&gan.generator, cfg.optimizer, cfg.learning_rate)?;
+    let mut critic_trainer = Trainer::new(&gan.critic, cfg.optimizer, cfg.learning_rate)?
+        .with_schedule(per_critic_step(cfg.schedule, cfg.critic_steps), 0);
+    let mut generator_trainer =
+        Trainer::new(&gan.generator, cfg.optimizer, cfg.learning_rate)?.with_schedule(cfg.schedule, 0);
     let mut rng = Rng::stream(cfg.seed, 0x6A11);
     let bar = Progress::new("GAN training", "iterations", cfg.iterations as u64, cfg.progress);
     let mut report = GanReport { records: Vec::new() };

@@ -1,4 +1,5 @@
-//! Block Gibbs sampling: h ~ p(h | v), then v ~ p(v | h), on blocks of chains in parallel.
+//! Block Gibbs sampling: h ~ p(h | v), then v ~ p(v | h) (Bernoulli or unit Gaussian), on blocks
+//! of chains in parallel.
 //!
 //! Each block of [`BLOCK`] chains draws from its own seeded stream, so the samples depend on the
 //! seed and the chain count only, never on the number of threads.
@@ -7,7 +8,7 @@ use liouville_base::random::Rng;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
-use super::weights::{RbmWeights, sigmoid};
+use super::weights::{RbmWeights, VisibleUnits, sigmoid};
 
 /// Chains per random stream and per parallel task.
 pub const BLOCK: usize = 32;
@@ -24,8 +25,26 @@ pub fn gibbs_step(rbm: &RbmWeights, v: ArrayView2<f64>, rng: &mut Rng) -> (Array
     let mut h = p_h.clone();
     bernoulli_in_place(h.view_mut(), rng);
     let mut v_next = rbm.visible_probabilities(h.view());
-    bernoulli_in_place(v_next.view_mut(), rng);
+    draw_visible(rbm.units, v_next.view_mut(), rng);
     (v_next, p_h)
+}
+
+/// Replaces E[v | h] by a draw of v: Bernoulli for binary units, mean + N(0, 1) for Gaussian.
+pub fn draw_visible(units: VisibleUnits, mut mean: ArrayViewMut2<f64>, rng: &mut Rng) {
+    match units {
+        VisibleUnits::Binary => bernoulli_in_place(mean, rng),
+        VisibleUnits::Gaussian => mean.mapv_inplace(|m| m + rng.normal()),
+    }
+}
+
+/// `rows` starting states of the visible layer: uniformly random bits, or N(0, 1) values.
+pub fn random_visible(units: VisibleUnits, rows: usize, visible: usize, rng: &mut Rng) -> Array2<f64> {
+    let mut v = Array2::from_elem((rows, visible), sigmoid(0.0));
+    match units {
+        VisibleUnits::Binary => bernoulli_in_place(v.view_mut(), rng),
+        VisibleUnits::Gaussian => v.mapv_inplace(|_| rng.normal()),
+    }
+    v
 }
 
 /// The stream of chain block `block` for draw `stream` of `seed`: distinct for every pair.
@@ -66,8 +85,7 @@ pub fn sample(
         .map(|k| {
             let rows = BLOCK.min(chains - k * BLOCK);
             let mut rng = block_stream(seed, u64::MAX, k);
-            let mut v = Array2::from_shape_fn((rows, nv), |_| sigmoid(0.0));
-            bernoulli_in_place(v.view_mut(), &mut rng);
+            let mut v = random_visible(rbm.units, rows, nv, &mut rng);
             for _ in 0..burn_in {
                 v = gibbs_step(rbm, v.view(), &mut rng).0;
             }

@@ -1,7 +1,8 @@
-//! Restricted Boltzmann machines (Smolensky 1986; Hinton 2002): binary visible and hidden
-//! units, trained by contrastive divergence (CD-k) or persistent CD (Tieleman 2008).
+//! Restricted Boltzmann machines (Smolensky 1986; Hinton 2002): binary hidden units with binary
+//! or unit-variance Gaussian visible units (Hinton 2010 §13.2), trained by contrastive
+//! divergence (CD-k) or persistent CD (Tieleman 2008).
 //!
-//! The parameters live in a tensor [`Module`] ([`BinaryRbm`]) so that the optimisers, typed
+//! The parameters live in a tensor [`Module`] ([`Rbm`]) so that the optimisers, typed
 //! checkpoints and the `Trainer` apply to them unchanged; the sampling kernels run on the host
 //! in f64 ([`weights::RbmWeights`]), and the CD-k gradient reaches the optimiser as an
 //! external gradient (`Trainer::apply_external`), as QuCumber applies its CD gradient.
@@ -13,7 +14,7 @@
 //!   importance sampling;
 //! - [`train`]: CD-k / PCD training with progress, metrics and checkpoints;
 //! - [`ising`]: thermodynamic observables of Ising configurations sampled from an RBM;
-//! - [`data`]: validated binary data (from arrays or sim's Ising datasets).
+//! - [`data`]: validated visible data: binary (from arrays or sim's Ising datasets) or real.
 
 pub mod data;
 mod error;
@@ -24,9 +25,9 @@ pub mod partition;
 pub mod train;
 pub mod weights;
 
-pub use data::BinaryData;
+pub use data::VisibleData;
 pub use error::RbmError;
-pub use weights::RbmWeights;
+pub use weights::{RbmWeights, VisibleUnits};
 
 use liouville_base::random::Rng;
 use liouville_tensor::config::Configured;
@@ -37,7 +38,7 @@ use liouville_tensor::{Real, TensorError, host};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-/// Architecture and initialisation of a [`BinaryRbm`].
+/// Architecture and initialisation of a [`Rbm`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RbmConfig {
     /// Visible units.
@@ -46,38 +47,51 @@ pub struct RbmConfig {
     pub hidden: usize,
     /// Initial couplings W ~ N(0, init_std²) (Hinton's guide §8: 0.01); biases start at 0.
     pub init_std: f64,
+    /// The visible units (binary unless the config says otherwise).
+    #[serde(default)]
+    pub visible_units: VisibleUnits,
 }
 
 impl RbmConfig {
-    /// `visible × hidden` units, W ~ N(0, 0.01²).
+    /// `visible × hidden` binary units, W ~ N(0, 0.01²).
     pub fn new(visible: usize, hidden: usize) -> Self {
         Self {
             visible,
             hidden,
             init_std: 0.01,
+            visible_units: VisibleUnits::Binary,
+        }
+    }
+    /// `visible` unit-variance Gaussian units over `hidden` binary ones, W ~ N(0, 0.01²).
+    pub fn gaussian(visible: usize, hidden: usize) -> Self {
+        Self {
+            visible_units: VisibleUnits::Gaussian,
+            ..Self::new(visible, hidden)
         }
     }
 }
 
-/// A binary–binary RBM: W `[visible, hidden]`, visible biases a, hidden biases b.
+/// An RBM: W `[visible, hidden]`, visible biases a, hidden biases b, binary hidden units and
+/// the config's visible units.
 #[derive(Debug, Clone)]
-pub struct BinaryRbm<E: Real, D: Device<E>> {
+pub struct Rbm<E: Real, D: Device<E>> {
     config: RbmConfig,
     w: Matrix<E, D>,
     a: Vector<E, D>,
     b: Vector<E, D>,
 }
 
-impl<E: Real, D: Device<E>> BinaryRbm<E, D> {
+impl<E: Real, D: Device<E>> Rbm<E, D> {
     /// The parameters on the host in f64, for the sampling kernels.
     pub fn weights(&self) -> Result<RbmWeights, RbmError> {
         let (nv, nh) = (self.config.visible, self.config.hidden);
         let w = Array2::from_shape_vec((nv, nh), host::values(&self.w)).expect("[visible, hidden] weights");
-        RbmWeights::new(
+        Ok(RbmWeights::new(
             w,
             Array1::from(host::values(&self.a)),
             Array1::from(host::values(&self.b)),
-        )
+        )?
+        .with_units(self.config.visible_units))
     }
 
     /// Replaces the parameters by `weights` (rounded to `E`); the shapes must match.
@@ -102,7 +116,8 @@ impl<E: Real, D: Device<E>> BinaryRbm<E, D> {
     }
 
     /// Sets the visible biases to the data's base rate (Hinton's guide §8.1).
-    pub fn initialise_visible_bias(&mut self, data: &BinaryData) -> Result<(), RbmError> {
+    pub fn initialise_visible_bias(&mut self, data: &VisibleData) -> Result<(), RbmError> {
+        check_units(&self.config, data)?;
         if data.width() != self.config.visible {
             return Err(RbmError::WidthMismatch {
                 what: "data",
@@ -115,8 +130,20 @@ impl<E: Real, D: Device<E>> BinaryRbm<E, D> {
     }
 }
 
-impl<E: Real, D: Device<E>> Configured<E, D> for BinaryRbm<E, D> {
-    const KIND: &'static str = "binary-rbm";
+/// Binary data for binary units, real data for Gaussian ones.
+pub(crate) fn check_units(config: &RbmConfig, data: &VisibleData) -> Result<(), RbmError> {
+    if data.units() != config.visible_units {
+        return Err(RbmError::InvalidConfig(format!(
+            "{:?} data for an RBM with {:?} visible units",
+            data.units(),
+            config.visible_units
+        )));
+    }
+    Ok(())
+}
+
+impl<E: Real, D: Device<E>> Configured<E, D> for Rbm<E, D> {
+    const KIND: &'static str = "rbm";
     type Config = RbmConfig;
     fn config(&self) -> RbmConfig {
         self.config.clone()
@@ -140,7 +167,7 @@ impl<E: Real, D: Device<E>> Configured<E, D> for BinaryRbm<E, D> {
     }
 }
 
-impl<E: Real, D: Device<E>> Module<E, D> for BinaryRbm<E, D> {
+impl<E: Real, D: Device<E>> Module<E, D> for Rbm<E, D> {
     /// `w`, `visible_bias`, `hidden_bias`: the order of [`moments::RbmGradient::parameter_vectors`].
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
         vec![

@@ -58,7 +58,7 @@ impl Moments {
 }
 
 /// The gradient of the mean negative log-likelihood with respect to (W, a, b), in the order
-/// and layout of [`super::BinaryRbm`]'s parameters.
+/// and layout of [`super::Rbm`]'s parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RbmGradient {
     /// ∂/∂W.

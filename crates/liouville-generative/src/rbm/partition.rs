@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::RbmError;
 use super::gibbs::{bernoulli_in_place, block_stream};
 use super::moments::Moments;
-use super::weights::{RbmWeights, sigmoid, softplus};
+use super::weights::{RbmWeights, VisibleUnits, sigmoid, softplus};
 
 /// The largest layer exact enumeration will visit: 2²⁴ states.
 pub const ENUMERATION_LIMIT: usize = 24;
@@ -33,7 +33,8 @@ enum Layer {
 }
 
 fn layer_to_enumerate(rbm: &RbmWeights) -> Result<(Layer, usize), RbmError> {
-    let (layer, units) = if rbm.hidden() < rbm.visible() {
+    // Gaussian visible units are integrated in closed form inside G(h): only h is enumerated.
+    let (layer, units) = if rbm.hidden() < rbm.visible() || rbm.units == VisibleUnits::Gaussian {
         (Layer::Hidden, rbm.hidden())
     } else {
         (Layer::Visible, rbm.visible())
@@ -119,7 +120,7 @@ pub struct AisConfig {
     /// Independent annealing runs.
     pub runs: usize,
     /// Visible biases of the base-rate RBM p₀(v) ∝ e^{a₀ᵀv} (W = 0); the data's base rate
-    /// ([`super::BinaryData::base_rate_bias`]) makes the estimate tighter, zeros work too.
+    /// ([`super::VisibleData::base_rate_bias`]) makes the estimate tighter, zeros work too.
     pub base_visible_bias: Vec<f64>,
     /// Seed of the runs' random streams.
     pub seed: u64,
@@ -161,6 +162,13 @@ fn log_path_density(
 /// to its log-weight and moves v_k by one Gibbs step that leaves p_{β_k} invariant. Runs go in
 /// blocks of [`super::gibbs::BLOCK`] on their own streams (thread-count independent).
 pub fn annealed_log_partition(rbm: &RbmWeights, cfg: &AisConfig) -> Result<AisEstimate, RbmError> {
+    if rbm.units == VisibleUnits::Gaussian {
+        return Err(RbmError::InvalidConfig(
+            "AIS is implemented for binary visible units; a Gaussian–binary RBM's ln Z is exact \
+             (enumerating up to 24 hidden units)"
+                .into(),
+        ));
+    }
     if cfg.betas < 1 || cfg.runs < 2 {
         return Err(RbmError::InvalidConfig(format!(
             "AIS needs at least 1 intermediate temperature and 2 runs, got {} and {}",

@@ -18,11 +18,11 @@ use liouville_tensor::train::Trainer;
 use liouville_tensor::{Real, TensorError};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::gibbs::run_chains;
+use super::gibbs::{random_visible, run_chains};
 use super::moments::{Moments, RbmGradient};
 use super::partition::{ENUMERATION_LIMIT, exact_log_likelihood};
-use super::weights::RbmWeights;
-use super::{BinaryData, BinaryRbm, RbmError};
+use super::weights::{RbmWeights, VisibleUnits};
+use super::{Rbm, RbmError, VisibleData};
 
 /// Where the negative phase's samples come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,7 +92,7 @@ impl RbmTrainConfig {
         }
     }
 
-    fn validate(&self, data: &BinaryData, visible: usize) -> Result<(), RbmError> {
+    fn validate(&self, data: &VisibleData, visible: usize) -> Result<(), RbmError> {
         if data.width() != visible {
             return Err(RbmError::WidthMismatch {
                 what: "training data",
@@ -166,13 +166,17 @@ fn reconstruction_error(rbm: &RbmWeights, v: ArrayView2<f64>) -> f64 {
 
 /// Trains `rbm` on `data` in place.
 pub fn train<E: Real, D: Device<E>>(
-    rbm: &mut BinaryRbm<E, D>,
-    data: &BinaryData,
+    rbm: &mut Rbm<E, D>,
+    data: &VisibleData,
     cfg: &RbmTrainConfig,
 ) -> Result<RbmReport, RbmError> {
-    let config = <BinaryRbm<E, D> as liouville_tensor::config::Configured<E, D>>::config(rbm);
+    let config = <Rbm<E, D> as liouville_tensor::config::Configured<E, D>>::config(rbm);
     cfg.validate(data, config.visible)?;
-    let enumerable = config.visible.min(config.hidden) <= ENUMERATION_LIMIT.min(20);
+    super::check_units(&config, data)?;
+    let enumerable = match config.visible_units {
+        VisibleUnits::Binary => config.visible.min(config.hidden),
+        VisibleUnits::Gaussian => config.hidden,
+    } <= ENUMERATION_LIMIT.min(20);
     let mut trainer = Trainer::new(rbm, cfg.optimizer, cfg.learning_rate)?.with_schedule(cfg.schedule, 0);
     let mut chains: Option<Array2<f64>> = match cfg.negative {
         NegativePhase::Persistent { chains, .. } => {
@@ -181,9 +185,7 @@ pub fn train<E: Real, D: Device<E>>(
             // nothing pushes its probability down, and chains sampled later from random states
             // fall into it.
             let mut rng = Rng::stream(cfg.seed, 0xC4A1);
-            Some(Array2::from_shape_fn((chains, data.width()), |_| {
-                (rng.uniform() < 0.5) as u8 as f64
-            }))
+            Some(random_visible(config.visible_units, chains, data.width(), &mut rng))
         }
         NegativePhase::Contrastive { .. } => None,
     };

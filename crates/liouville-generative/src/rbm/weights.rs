@@ -1,15 +1,22 @@
-//! The host (f64) form of a binary–binary RBM and its closed-form conditionals
+//! The host (f64) form of an RBM and its closed-form conditionals. Binary visible units:
 //!
 //! E(v, h) = −aᵀv − bᵀh − vᵀWh,   v ∈ {0,1}ⁿᵛ, h ∈ {0,1}ⁿʰ,
 //! p(h_j = 1 | v) = σ(b_j + (vW)_j),   p(v_i = 1 | h) = σ(a_i + (Wh)_i),
 //! F(v) = −ln Σ_h e^{−E(v,h)} = −aᵀv − Σ_j softplus(b_j + (vW)_j)
 //!
-//! (Hinton 2002; Hinton 2010, "A practical guide to training RBMs"). The free energy is the
-//! central function: ln p(v) = −F(v) − ln Z. Rows are configurations; every product is one
-//! `ndarray` matrix product over a block of rows.
+//! (Hinton 2002; Hinton 2010, "A practical guide to training RBMs"). Gaussian visible units of
+//! unit variance (Hinton 2010 §13.2; Cho, Ilin & Raiko 2011 with σ = 1):
+//!
+//! E(v, h) = ½‖v − a‖² − bᵀh − vᵀWh,   v ∈ ℝⁿᵛ,   p(v | h) = N(a + Wh, I),
+//! F(v) = ½‖v − a‖² − Σ_j softplus(b_j + (vW)_j),
+//! G(h) = −ln ∫ e^{−E(v,h)} dv = −bᵀh − aᵀWh − ½‖Wh‖² − (n_v/2) ln 2π.
+//!
+//! The free energy is the central function: ln p(v) = −F(v) − ln Z. Rows are configurations;
+//! every product is one `ndarray` matrix product over a block of rows.
 
 use liouville_tensor::vector_math::{FusedActivation, VectorMath};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 
 use super::RbmError;
 
@@ -34,16 +41,31 @@ pub fn sigmoid_array(x: Array2<f64>) -> Array2<f64> {
     x
 }
 
-/// W `[visible, hidden]`, a `[visible]`, b `[hidden]` in f64.
+/// What the visible units are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum VisibleUnits {
+    /// v ∈ {0, 1}.
+    #[default]
+    Binary,
+    /// v ∈ ℝ, Gaussian of unit variance given h (standardise the data first).
+    Gaussian,
+}
+
+/// W `[visible, hidden]`, a `[visible]`, b `[hidden]` in f64, and the kind of visible units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RbmWeights {
     /// Couplings W.
     pub w: Array2<f64>,
-    /// Visible biases a.
+    /// Visible biases a (the Gaussian's offset for Gaussian units).
     pub a: Array1<f64>,
     /// Hidden biases b.
     pub b: Array1<f64>,
+    /// The visible units.
+    pub units: VisibleUnits,
 }
+
+/// ½ ln 2π.
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 impl RbmWeights {
     /// Checks that the shapes agree and every value is finite.
@@ -82,7 +104,18 @@ impl RbmWeights {
                 });
             }
         }
-        Ok(Self { w, a, b })
+        Ok(Self {
+            w,
+            a,
+            b,
+            units: VisibleUnits::Binary,
+        })
+    }
+
+    /// The same parameters with `units` visible units.
+    pub fn with_units(mut self, units: VisibleUnits) -> Self {
+        self.units = units;
+        self
     }
 
     /// Visible units.
@@ -110,28 +143,51 @@ impl RbmWeights {
         sigmoid_array(self.hidden_input(v))
     }
 
-    /// p(v = 1 | h) for every row of `h`.
+    /// E[v | h] for every row of `h`: p(v = 1 | h) = σ(a + Wh) for binary units, the mean
+    /// a + Wh for Gaussian ones.
     pub fn visible_probabilities(&self, h: ArrayView2<f64>) -> Array2<f64> {
-        sigmoid_array(self.visible_input(h))
+        match self.units {
+            VisibleUnits::Binary => sigmoid_array(self.visible_input(h)),
+            VisibleUnits::Gaussian => self.visible_input(h),
+        }
     }
 
-    /// F(v) = −aᵀv − Σ_j softplus(b_j + (vW)_j) of every row.
+    /// The visible layer's own energy term: −aᵀv (binary) or ½‖v − a‖² (Gaussian), per row.
+    fn visible_energy(&self, v: ArrayView2<f64>) -> Array1<f64> {
+        match self.units {
+            VisibleUnits::Binary => -v.dot(&self.a),
+            VisibleUnits::Gaussian => (&v - &self.a).mapv(|d| 0.5 * d * d).sum_axis(Axis(1)),
+        }
+    }
+
+    /// F(v) = −aᵀv − Σ_j softplus(b_j + (vW)_j) of every row (½‖v − a‖² in place of −aᵀv for
+    /// Gaussian units).
     pub fn free_energy(&self, v: ArrayView2<f64>) -> Array1<f64> {
         let hidden = self.hidden_input(v).mapv_into(softplus).sum_axis(Axis(1));
-        -(v.dot(&self.a) + hidden)
+        self.visible_energy(v) - hidden
     }
 
-    /// The free energy of the hidden layer, G(h) = −bᵀh − Σ_i softplus(a_i + (Wh)_i), so that
-    /// p(h) = e^{−G(h)} / Z: the same Z, summed over the other layer.
+    /// The free energy of the hidden layer, G(h) = −bᵀh − Σ_i softplus(a_i + (Wh)_i) (binary)
+    /// or −bᵀh − aᵀWh − ½‖Wh‖² − (n_v/2) ln 2π (Gaussian), so that p(h) = e^{−G(h)} / Z: the
+    /// same Z, summed (integrated) over the other layer.
     pub fn hidden_free_energy(&self, h: ArrayView2<f64>) -> Array1<f64> {
-        let visible = self.visible_input(h).mapv_into(softplus).sum_axis(Axis(1));
-        -(h.dot(&self.b) + visible)
+        match self.units {
+            VisibleUnits::Binary => {
+                let visible = self.visible_input(h).mapv_into(softplus).sum_axis(Axis(1));
+                -(h.dot(&self.b) + visible)
+            }
+            VisibleUnits::Gaussian => {
+                let wh = h.dot(&self.w.t());
+                let square = wh.mapv(|x| 0.5 * x * x).sum_axis(Axis(1));
+                -(h.dot(&self.b) + wh.dot(&self.a) + square) - self.visible() as f64 * HALF_LN_2PI
+            }
+        }
     }
 
     /// Energy E(v, h) of paired rows.
     pub fn energy(&self, v: ArrayView2<f64>, h: ArrayView2<f64>) -> Array1<f64> {
         let coupling = (&v.dot(&self.w) * &h).sum_axis(Axis(1));
-        -(v.dot(&self.a) + h.dot(&self.b) + coupling)
+        self.visible_energy(v) - (h.dot(&self.b) + coupling)
     }
 
     /// Checks that `v` has this RBM's visible width and only finite values.
