@@ -47,11 +47,11 @@ fn target_density() -> Vec<f64> {
         .collect()
 }
 
-/// Constant, or (`--gan-decay`) a cosine decay to 1 % over `iterations` generator steps.
+/// A cosine decay to 1 % over `iterations` generator steps, or constant (`--gan-constant-lr`).
 fn schedule(args: &ReproduceArgs, iterations: usize) -> Schedule {
-    match args.gan_decay {
-        false => Schedule::Constant,
-        true => Schedule::Cosine {
+    match args.gan_constant_lr {
+        true => Schedule::Constant,
+        false => Schedule::Cosine {
             warmup: 0,
             total: iterations,
             min_factor: 0.01,
@@ -84,7 +84,7 @@ pub fn section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
         w = args.gan_width,
         lr = args.gan_lr,
         it = args.gan_iterations,
-        decay = if args.gan_decay { " with a cosine decay to 1 %" } else { "" },
+        decay = if args.gan_constant_lr { "" } else { " with a cosine decay to 1 %" },
     )
     .ok();
     writeln!(

@@ -89,7 +89,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             args.gan_lr,
             args.gan_width,
             args.gan_seeds,
-            if args.gan_decay { " --gan-decay" } else { "" }
+            if args.gan_constant_lr { " --gan-constant-lr" } else { "" }
         )
         .ok();
     }

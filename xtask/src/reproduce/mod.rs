@@ -50,7 +50,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     no_gan: bool,
     /// `generative`: generator steps of each GAN (gan_toy.py: 100,000).
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 6000)]
     gan_iterations: usize,
     /// `generative`: hidden width of the GANs' three ReLU layers (gan_toy.py: 512).
     #[arg(long, default_value_t = 128)]
@@ -59,11 +59,11 @@ pub struct ReproduceArgs {
     /// steps).
     #[arg(long, default_value_t = 5e-4)]
     gan_lr: f64,
-    /// `generative`: decay both GAN players' learning rate by a cosine to 1 % of it over the
-    /// run (gan_toy.py keeps it constant over 100,000 steps; a short run needs the decay to
-    /// sharpen its modes).
+    /// `generative`: keep the GANs' learning rate constant (gan_toy.py does, over 100,000 steps)
+    /// instead of a cosine decay to 1 % over the run (which a short run needs to sharpen its
+    /// modes: measured 45 % → 94 % within 3σ for WGAN-GP seed 0).
     #[arg(long)]
-    gan_decay: bool,
+    gan_constant_lr: bool,
     /// `generative`: seeds of each GAN.
     #[arg(long, default_value_t = 3)]
     gan_seeds: u64,
