@@ -28,23 +28,54 @@ const SAMPLES: usize = 2000;
 const RANGE: (f64, f64) = (-2.0, 2.0);
 const GRID: usize = 120;
 
+/// `f` at the cell centres of the plots' GRID × GRID grid over RANGE², row j (y) by column i (x).
+fn on_grid(f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let step = (RANGE.1 - RANGE.0) / GRID as f64;
+    (0..GRID)
+        .flat_map(|j| (0..GRID).map(move |i| (RANGE.0 + (i as f64 + 0.5) * step, RANGE.0 + (j as f64 + 0.5) * step)))
+        .map(|(x, y)| f(x, y))
+        .collect()
+}
+
 /// The target density (8 isotropic Gaussians) at the cell centres of the plot's grid.
 fn target_density() -> Vec<f64> {
     let modes = &eight_gaussian_modes();
     let s2 = EIGHT_GAUSSIANS_STD * EIGHT_GAUSSIANS_STD;
     let norm = 1.0 / (8.0 * std::f64::consts::TAU * s2);
-    let step = (RANGE.1 - RANGE.0) / GRID as f64;
-    (0..GRID)
-        .flat_map(|j| {
-            (0..GRID).map(move |i| {
-                let (x, y) = (RANGE.0 + (i as f64 + 0.5) * step, RANGE.0 + (j as f64 + 0.5) * step);
-                modes
-                    .iter()
-                    .map(|m| norm * (-((x - m[0]).powi(2) + (y - m[1]).powi(2)) / (2.0 * s2)).exp())
-                    .sum::<f64>()
-            })
-        })
-        .collect()
+    on_grid(|x, y| {
+        modes
+            .iter()
+            .map(|m| norm * (-((x - m[0]).powi(2) + (y - m[1]).powi(2)) / (2.0 * s2)).exp())
+            .sum::<f64>()
+    })
+}
+
+/// Draws 2-D `samples` (row-major) over `background` (on [`on_grid`]'s grid) into
+/// `<out>/<stem>.png` and `.svg`.
+fn plot_samples(
+    args: &ReproduceArgs,
+    plots: &mut Vec<PathBuf>,
+    stem: &str,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    background: &[f64],
+    samples: &[f64],
+) -> Result<(), String> {
+    let points: Vec<(f64, f64)> = samples.chunks(2).map(|p| (p[0], p[1])).collect();
+    let map = DensityMap {
+        x_range: RANGE,
+        y_range: RANGE,
+        nx: GRID,
+        ny: GRID,
+        values: background,
+        points: &points,
+    };
+    for ext in ["png", "svg"] {
+        let path = args.out.join(format!("{stem}.{ext}"));
+        density_map(&path, title, x_label, y_label, &map).map_err(|e| e.to_string())?;
+        plots.push(path);
+    }
+    Ok(())
 }
 
 /// A cosine decay to 1 % over `iterations` generator steps, or constant (`--gan-constant-lr`).
@@ -132,23 +163,16 @@ pub fn section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<PathBuf>) 
             )
             .ok();
             if seed == 0 {
-                let density = target_density();
-                let points: Vec<(f64, f64)> = samples.chunks(2).map(|p| (p[0], p[1])).collect();
-                let map = DensityMap {
-                    x_range: RANGE,
-                    y_range: RANGE,
-                    nx: GRID,
-                    ny: GRID,
-                    values: &density,
-                    points: &points,
-                };
-                for ext in ["png", "svg"] {
-                    let path = args.out.join(format!("generative_{file}_samples.{ext}"));
-                    let title =
-                        format!("8 Gaussians: {SAMPLES} samples of the {file} generator (seed 0) over the target");
-                    density_map(&path, &title, "x₁", "x₂", &map).map_err(|e| e.to_string())?;
-                    plots.push(path);
-                }
+                let title = format!("8 Gaussians: {SAMPLES} samples of the {file} generator (seed 0) over the target");
+                plot_samples(
+                    args,
+                    plots,
+                    &format!("generative_{file}_samples"),
+                    &title,
+                    ("x₁", "x₂"),
+                    &target_density(),
+                    &samples,
+                )?;
             }
         }
         verdicts.push((name, all_met));
@@ -248,32 +272,17 @@ pub fn shell_section(args: &ReproduceArgs, md: &mut String, plots: &mut Vec<Path
             .ok();
             if seed == 0 {
                 // The shell as a band: exp(−(H − E)²/(2 (0.02 E)²)) on the grid.
-                let (qr, pr) = ((-2.0, 2.0), (-2.0, 2.0));
-                let step = (4.0 / GRID as f64, 4.0 / GRID as f64);
-                let band: Vec<f64> = (0..GRID)
-                    .flat_map(|j| {
-                        (0..GRID).map(move |i| {
-                            let (q, p) = (qr.0 + (i as f64 + 0.5) * step.0, pr.0 + (j as f64 + 0.5) * step.1);
-                            (-(h(q, p) - ENERGY).powi(2) / (2.0 * (0.02 * ENERGY).powi(2))).exp()
-                        })
-                    })
-                    .collect();
-                let points: Vec<(f64, f64)> = samples.chunks(2).map(|p| (p[0], p[1])).collect();
-                let map = DensityMap {
-                    x_range: qr,
-                    y_range: pr,
-                    nx: GRID,
-                    ny: GRID,
-                    values: &band,
-                    points: &points,
-                };
-                for ext in ["png", "svg"] {
-                    let path = args.out.join(format!("generative_shell_{file}_samples.{ext}"));
-                    let title =
-                        format!("Pendulum shell H = {ENERGY}: {SAMPLES} samples of the {file} generator (seed 0)");
-                    density_map(&path, &title, "q", "p", &map).map_err(|e| e.to_string())?;
-                    plots.push(path);
-                }
+                let band = on_grid(|q, p| (-(h(q, p) - ENERGY).powi(2) / (2.0 * (0.02 * ENERGY).powi(2))).exp());
+                let title = format!("Pendulum shell H = {ENERGY}: {SAMPLES} samples of the {file} generator (seed 0)");
+                plot_samples(
+                    args,
+                    plots,
+                    &format!("generative_shell_{file}_samples"),
+                    &title,
+                    ("q", "p"),
+                    &band,
+                    &samples,
+                )?;
             }
         }
     }
