@@ -113,31 +113,76 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
         Ok(())
     }
 
-    /// log p(x) of every row, `[batch]`, recorded on `tp`.
+    /// log p(x) of every row, `[batch]`, recorded on `tp` ([`standard_normal_log_prob`]).
     pub fn log_prob<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         x: &Matrix<E, D>,
     ) -> Result<Vector<E, D>, TensorError> {
-        let (z, log_det) = self.forward(tp, x)?;
-        let n = E::of(self.config.dim as f64 * HALF_LN_TWO_PI);
-        let base = tp.step(|t| (z.put_tape(t).square() * E::of(-0.5)).sum::<(usize,), Axis<1>>() - n);
-        Ok(tp.step(|t| base.put_tape(t) + log_det.retaped::<T>()))
+        standard_normal_log_prob(self, tp, x)
     }
 
     /// `rows` samples x = f⁻¹(z), z ~ 𝒩(0, I) from random stream (`seed`, `stream`), with their
-    /// log p(x).
+    /// log p(x) ([`standard_normal_sample`]).
     pub fn sample(&self, device: &D, rows: usize, seed: u64, stream: u64) -> Result<Transformed<E, D>, TensorError> {
-        let mut rng = Rng::stream(seed, stream);
-        let n = self.config.dim;
-        let z = host::matrix(device, (0..rows * n).map(|_| rng.normal()), rows, n);
-        let mut tp = Threaded::new(NoneTape);
-        let (x, log_det_inverse) = self.inverse(&mut tp, &z)?;
-        let base: Vector<E, D> =
-            (z.square() * E::of(-0.5)).sum::<(usize,), Axis<1>>() - E::of(n as f64 * HALF_LN_TWO_PI);
-        // log p(x) = log 𝒩(z) − log|det ∂x/∂z|.
-        Ok((x, base - log_det_inverse))
+        standard_normal_sample(self, device, rows, seed, stream)
     }
+}
+
+/// log 𝒩(z; 0, I) = −½‖z‖² − (n/2) ln 2π of every row of `z`, recorded on `tp`.
+pub fn standard_normal_log_density<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    z: &Matrix<E, D>,
+) -> Vector<E, D> {
+    let n = E::of(z.shape().1 as f64 * HALF_LN_TWO_PI);
+    tp.step(|t| (z.clone().put_tape(t).square() * E::of(-0.5)).sum::<(usize,), Axis<1>>() - n)
+}
+
+/// log p(x) = log 𝒩(f(x); 0, I) + log|det ∂f/∂x| of every row under any flow `f` with a standard
+/// normal base, recorded on `tp`.
+pub fn standard_normal_log_prob<E: Real, D: Device<E>, F: Bijection<E, D>, T: Tape<E, D> + Merge<T>>(
+    flow: &F,
+    tp: &mut Threaded<T>,
+    x: &Matrix<E, D>,
+) -> Result<Vector<E, D>, TensorError> {
+    if x.shape().1 != flow.dim() {
+        return Err(TensorError::ShapeMismatch(format!(
+            "rows of width {} for a flow of dimension {}",
+            x.shape().1,
+            flow.dim()
+        )));
+    }
+    let (z, log_det) = flow.forward(tp, x)?;
+    let base = standard_normal_log_density(tp, &z);
+    Ok(tp.step(|t| base.put_tape(t) + log_det.retaped::<T>()))
+}
+
+/// Standard normal latents `[rows, n]` from random stream (`seed`, `stream`).
+pub fn standard_normal_latents<E: Real, D: Device<E>>(
+    device: &D,
+    rows: usize,
+    n: usize,
+    seed: u64,
+    stream: u64,
+) -> Matrix<E, D> {
+    let mut rng = Rng::stream(seed, stream);
+    host::matrix(device, (0..rows * n).map(|_| rng.normal()), rows, n)
+}
+
+/// `rows` samples x = f⁻¹(z), z ~ 𝒩(0, I) from random stream (`seed`, `stream`), with their
+/// log p(x) = log 𝒩(z) − log|det ∂x/∂z|, under any flow `f` with a standard normal base.
+pub fn standard_normal_sample<E: Real, D: Device<E>, F: Bijection<E, D>>(
+    flow: &F,
+    device: &D,
+    rows: usize,
+    seed: u64,
+    stream: u64,
+) -> Result<Transformed<E, D>, TensorError> {
+    let z = standard_normal_latents(device, rows, flow.dim(), seed, stream);
+    let mut tp = Threaded::new(NoneTape);
+    let (x, log_det_inverse) = flow.inverse(&mut tp, &z)?;
+    let base = standard_normal_log_density(&mut tp, &z);
+    Ok((x, base - log_det_inverse))
 }
 
 impl<E: Real, D: Device<E>> Bijection<E, D> for RealNvp<E, D> {

@@ -16,10 +16,14 @@
 //! - [`vae`]: β-VAEs, conditional VAEs and SciNet (Gaussian or Bernoulli decoders, ELBO and
 //!   IWAE bounds in nats, KL per latent).
 //!
-//! Splines, MAF, Glow's 1×1 maps, conditional flows and Boltzmann generators come with the
-//! generative issues.
+//! - [`boltzmann`]: Boltzmann generators (Noé et al. 2019): flows trained on an energy by
+//!   reverse KL and/or on samples by likelihood, reweighted to the target (ln Z, ESS,
+//!   observables), with Metropolis reference samples.
+//!
+//! Splines, MAF, Glow's 1×1 maps and conditional flows come with the generative issues.
 
 pub mod actnorm;
+pub mod boltzmann;
 pub mod coupling;
 pub mod datasets;
 pub mod flow;

@@ -93,7 +93,7 @@ pub struct GanReport {
 }
 
 /// `rows` random rows of `data` (with replacement) as a matrix.
-fn real_batch<E: Real, D: Device<E>>(device: &D, data: &Rows, rows: usize, rng: &mut Rng) -> Matrix<E, D> {
+pub(crate) fn real_batch<E: Real, D: Device<E>>(device: &D, data: &Rows, rows: usize, rng: &mut Rng) -> Matrix<E, D> {
     let n = data.values.len() / data.width;
     let mut v = Vec::with_capacity(rows * data.width);
     for _ in 0..rows {
