@@ -319,7 +319,11 @@ mod tests {
         // A tilt moves probability to the lower well: 0.211138 by an independent 200,001-point
         // Riemann sum over [−4, 4] (the logistic two-state estimate 1/(1 + e^{2a√2}) is 0.196).
         let tilted = DoubleWell { a: 0.5, ..dw };
-        assert!((tilted.probability_positive() - 0.211138).abs() < 1e-5, "{}", tilted.probability_positive());
+        assert!(
+            (tilted.probability_positive() - 0.211138).abs() < 1e-5,
+            "{}",
+            tilted.probability_positive()
+        );
         assert!(DoubleWell { c: 0.0, ..dw }.validate().is_err());
     }
 
