@@ -6,7 +6,8 @@
 //! - `gen-data`: the standard dataset suite into `data/`, any system, shards (`--shard i/n`) and
 //!   `gen-data merge`.
 //!
-//! - `reproduce hnn`: the HNN paper's experiments, written to `docs/results/hnn.md`.
+//! - `reproduce hnn|lnn|flows|boltzmann|generative`: a paper's experiments, written to
+//!   `docs/results/<paper>.md` with their plots.
 //!
 //! - `bench-report`: the criterion suite and the peer scripts, back to back in rounds, written to
 //!   `docs/BENCHMARKS.md`.
@@ -37,7 +38,7 @@ enum Command {
     /// Generate datasets (the standard suite without arguments).
     GenData(Box<gen_data::GenDataArgs>),
     /// Reproduce a paper's experiments (tables and plots generated, never typed).
-    Reproduce(reproduce::ReproduceArgs),
+    Reproduce(Box<reproduce::ReproduceArgs>),
     /// Run the benches and the peers back to back and regenerate docs/BENCHMARKS.md.
     BenchReport(bench_report::BenchReportArgs),
 }

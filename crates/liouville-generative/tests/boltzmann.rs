@@ -123,7 +123,8 @@ fn check_estimates(flow: &RealNvp<f32, Dev>, what: &str, tolerance: f64) {
         energy.error
     );
     assert!((z.value - 5.21194).abs() < tolerance, "{what}: ln Z {z:?}");
-    assert!(s.efficiency() > 0.2, "{what}: ESS fraction {}", s.efficiency());
+    // A flow stuck at the identity's shape (a saddle of the likelihood) reaches 34 %.
+    assert!(s.efficiency() > 0.5, "{what}: ESS fraction {}", s.efficiency());
     assert!((positive.value - 0.5).abs() < 0.03, "{what}: P(x>0) {positive:?}");
     assert!((energy.value + 2.921).abs() < 0.1, "{what}: ⟨u⟩ {energy:?}");
     // Both wells are sampled, not only reweighted.
@@ -170,6 +171,9 @@ fn training_by_example_on_metropolis_samples_reweights_to_the_exact_values() {
     let mcmc = metropolis(&target, &MetropolisConfig::new(16, 1000, 4)).unwrap();
     let rows = Rows::new(mcmc.samples.iter().copied().collect(), 2).unwrap();
     let mut flow = flow32(1);
+    // From the identity, maximum likelihood on these samples is stuck on a saddle (see
+    // `perturb_conditioners`); the reverse KL is not.
+    flow.perturb_conditioners(0.1, 2).unwrap();
     let cfg = BoltzmannTrainConfig {
         eval_every: 500,
         eval_samples: 2048,
@@ -242,6 +246,12 @@ fn bad_input_is_a_typed_error() {
             "{bad:?}"
         );
     }
+    // A perturbation that is not a finite, non-negative scale.
+    assert!(matches!(
+        flow32(0).perturb_conditioners(f64::NAN, 0),
+        Err(TensorError::InvalidConfig(_))
+    ));
+    assert!(flow32(0).perturb_conditioners(-0.1, 0).is_err());
     // A loss weight without its part of the batch.
     let loss = BoltzmannLoss {
         target: &target,
