@@ -136,6 +136,7 @@ fn main() -> ExitCode {
             GenerativeCommand::Train(a) => generative_commands::train_model(&a, progress),
             GenerativeCommand::Sample(a) => generative_commands::sample(&a),
             GenerativeCommand::Eval(a) => generative_commands::eval(&a),
+            GenerativeCommand::Boltzmann(a) => generative_commands::boltzmann(&a, progress),
         },
         Some(Command::Integrators {
             eccentricity,

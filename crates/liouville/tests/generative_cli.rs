@@ -1,11 +1,14 @@
 //! `liouville generative train|sample|eval` end to end on small settings: each model trains on
 //! named data and on a CSV file, its checkpoint samples and evaluates, and trained models score
-//! better than untrained ones; bad input is an error naming what is wrong.
+//! better than untrained ones; bad input is an error naming what is wrong. `boltzmann`: the mass
+//! on a spring (exact ln Z = ln 2πT) trained by energy and the double well by example reach their
+//! exact ln Z, and the checkpoint samples through `sample`.
 
 use std::path::PathBuf;
 
 use liouville::generative_commands::{
-    DataArgs, EvalArgs, ModelName, SampleArgs, TrainModelArgs, eval, sample, train_model,
+    BoltzmannArgs, BoltzmannMethod, DataArgs, EvalArgs, ModelName, SampleArgs, TargetName, TrainModelArgs, boltzmann,
+    eval, sample, train_model,
 };
 
 fn scratch(name: &str) -> PathBuf {
@@ -177,4 +180,71 @@ fn csv_rows_train_and_bad_input_is_named() {
         .is_err()
     );
     assert!(!dir.join("s.csv").exists());
+}
+
+fn boltzmann_args(target: TargetName, method: BoltzmannMethod, steps: usize, output: PathBuf) -> BoltzmannArgs {
+    BoltzmannArgs {
+        target,
+        method,
+        temperature: 2.0,
+        steps,
+        width: 32,
+        eval_samples: 20_000,
+        seed: 0,
+        output,
+    }
+}
+
+#[test]
+fn boltzmann_generators_reach_exact_partition_functions_and_sample() {
+    let dir = scratch("boltzmann");
+    let spring = dir.join("spring.safetensors");
+    let report = boltzmann(
+        &boltzmann_args(TargetName::MassSpring, BoltzmannMethod::Energy, 600, spring.clone()),
+        false,
+    )
+    .unwrap();
+    eprintln!("{report}");
+    let exact = (2.0 * std::f64::consts::PI * 2.0).ln();
+    assert!((number_after(&report, "ln Z") - exact).abs() < 0.03, "{report}");
+    assert!(number_after(&report, "ESS") > 80.0, "{report}");
+    let well = dir.join("well.safetensors");
+    let report = boltzmann(
+        &boltzmann_args(TargetName::DoubleWell, BoltzmannMethod::Example, 800, well.clone()),
+        false,
+    )
+    .unwrap();
+    eprintln!("{report}");
+    assert!((number_after(&report, "ln Z") - 5.21194).abs() < 0.05, "{report}");
+    assert!((number_after(&report, "P(x₀ > 0)") - 0.5).abs() < 0.03, "{report}");
+    let csv = dir.join("samples.csv");
+    sample(&SampleArgs {
+        checkpoint: well,
+        count: 100,
+        seed: 3,
+        output: csv.clone(),
+    })
+    .unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 101);
+    assert!(text.starts_with("x1,x2\n"));
+}
+
+#[test]
+fn bad_boltzmann_settings_are_named() {
+    let dir = scratch("boltzmann-bad");
+    let out = dir.join("x.safetensors");
+    let e = boltzmann(
+        &boltzmann_args(TargetName::DoubleWell, BoltzmannMethod::Energy, 0, out.clone()),
+        false,
+    )
+    .unwrap_err();
+    assert!(e.contains("--steps 0"), "{e}");
+    let cold = BoltzmannArgs {
+        temperature: -1.0,
+        ..boltzmann_args(TargetName::MassSpring, BoltzmannMethod::Energy, 10, out.clone())
+    };
+    let e = boltzmann(&cold, false).unwrap_err();
+    assert!(e.contains("-1"), "{e}");
+    assert!(!out.exists());
 }
