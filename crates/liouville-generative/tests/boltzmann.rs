@@ -11,7 +11,6 @@ use liouville_generative::flow::{RealNvp, RealNvpConfig};
 use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
-use liouville_tensor::dfdx::prelude::HasShape;
 use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
 use liouville_tensor::train::{Loss, Rows};
 use liouville_tensor::{TensorError, host};
@@ -20,21 +19,9 @@ type Dev = HostDevice;
 
 /// A flow moved away from the identity: every conditioner's last layer gets random weights.
 fn perturbed(dim: usize, couplings: usize, seed: u64) -> RealNvp<f64, Dev> {
-    let dev = Dev::default();
     let config = RealNvpConfig::new(dim, couplings, &[8, 8], 2.0);
-    let mut flow = RealNvp::<f64, Dev>::from_config(&config, &dev, seed).unwrap();
-    let mut rng = liouville_base::random::Rng::stream(seed, 99);
-    for c in flow.couplings_mut() {
-        let net = c.conditioner_mut();
-        let last = net.weights.len() - 1;
-        let shape = *net.weights[last].shape();
-        net.weights[last] = host::matrix(
-            &dev,
-            (0..shape.0 * shape.1).map(|_| rng.uniform_in(-0.6, 0.6)),
-            shape.0,
-            shape.1,
-        );
-    }
+    let mut flow = RealNvp::<f64, Dev>::from_config(&config, &Dev::default(), seed).unwrap();
+    flow.perturb_conditioners(0.6, seed).unwrap();
     flow
 }
 
