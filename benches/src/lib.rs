@@ -125,6 +125,20 @@ pub fn lorenz_starts(n: usize) -> Vec<[f64; 3]> {
         .collect()
 }
 
+/// The RBM benches' data: 10,000 rows of 64 binary units with structure (8 noisy prototypes,
+/// every tenth unit flipped), seeded; `benches/peers/torch_rbm.py` builds the same problem.
+pub fn rbm_binary_rows() -> liouville_generative::rbm::VisibleData {
+    let mut rng = liouville_sim::rng::Rng::stream(12, 0);
+    let prototypes: Vec<Vec<f64>> = (0..8)
+        .map(|_| (0..64).map(|_| (rng.uniform() < 0.5) as u8 as f64).collect())
+        .collect();
+    let rows = Array2::from_shape_fn((10_000, 64), |(r, i)| {
+        let bit = prototypes[r % 8][i];
+        if (r * 64 + i) % 10 == 0 { 1.0 - bit } else { bit }
+    });
+    liouville_generative::rbm::VisibleData::binary(rows).expect("binary rows")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

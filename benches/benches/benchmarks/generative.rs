@@ -13,7 +13,7 @@ use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
 use liouville_generative::gan::train::{GanTrainConfig, critic_step};
 use liouville_generative::gan::{Gan, GanConfig, Objective};
 use liouville_generative::rbm::train::{RbmTrainConfig, train};
-use liouville_generative::rbm::{Rbm, RbmConfig, VisibleData};
+use liouville_generative::rbm::{Rbm, RbmConfig};
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::host;
@@ -36,25 +36,12 @@ fn steps(c: &mut Criterion) {
     g.finish();
 }
 
-/// 10,000 rows of 64 binary units with structure (a few noisy prototypes), seeded.
-fn binary_rows() -> VisibleData {
-    let mut rng = liouville_sim::rng::Rng::stream(12, 0);
-    let prototypes: Vec<Vec<f64>> = (0..8)
-        .map(|_| (0..64).map(|_| (rng.uniform() < 0.5) as u8 as f64).collect())
-        .collect();
-    let rows = ndarray::Array2::from_shape_fn((10_000, 64), |(r, i)| {
-        let bit = prototypes[r % 8][i];
-        if (r * 64 + i) % 10 == 0 { 1.0 - bit } else { bit }
-    });
-    VisibleData::binary(rows).unwrap()
-}
-
 fn rbm_epoch(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_rbm_cd1_epoch_64x64_rows10000_batch100_f64");
     g.sample_size(10)
         .measurement_time(Duration::from_secs(10))
         .warm_up_time(Duration::from_secs(2));
-    let data = binary_rows();
+    let data = liouville_benches::rbm_binary_rows();
     let dev = Cpu::default();
     let mut rbm = Rbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
     let cfg = RbmTrainConfig {

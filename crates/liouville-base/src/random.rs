@@ -35,11 +35,14 @@ impl Rng {
     }
 
     /// The next 64 random bits.
+    // Inlined across crates (no LTO in the workspace): samplers call this once per unit.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
 
     /// Uniform on [0, 1) with 53 random bits.
+    #[inline]
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }

@@ -69,12 +69,12 @@ pub fn composed<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether `D` is dfdx's CPU device, whose buffers are host vectors.
-fn on_host<E: Real, D: Device<E>>() -> bool {
+pub(crate) fn on_host<E: Real, D: Device<E>>() -> bool {
     TypeId::of::<D>() == TypeId::of::<Cpu>()
 }
 
 /// A host gradient buffer as a vector (`None` off the host).
-fn host_vec_mut<E: Real, D: Device<E>>(v: &mut <D as Storage<E>>::Vec) -> Option<&mut Vec<E>> {
+pub(crate) fn host_vec_mut<E: Real, D: Device<E>>(v: &mut <D as Storage<E>>::Vec) -> Option<&mut Vec<E>> {
     (v as &mut dyn Any)
         .downcast_mut::<<Cpu as Storage<E>>::Vec>()
         .map(|v| &mut **v)

@@ -245,14 +245,13 @@ impl<E: Real, D: Device<E>> Trainer<E, D> {
     }
 
     /// One update from a gradient computed elsewhere (one host vector per parameter, in
-    /// [`Module::parameters`] order), through [`crate::surrogate::with_gradient`].
+    /// [`Module::parameters`] order), through [`crate::surrogate::gradients`].
     pub fn apply_external(
         &mut self,
         model: &mut impl Module<E, D>,
         gradient: &[Vec<E>],
     ) -> Result<UpdateInfo, TensorError> {
-        let s = crate::surrogate::with_gradient(model, gradient, 0.0, OwnedTape::default())?;
-        let mut grads = s.backward();
+        let mut grads = crate::surrogate::gradients(model, gradient)?;
         self.apply(model, &mut grads)
     }
 }

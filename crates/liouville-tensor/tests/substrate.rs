@@ -161,6 +161,24 @@ fn an_external_gradient_steps_exactly_like_the_taped_one() {
     assert_eq!(b.0.as_vec(), before);
 }
 
+#[test]
+fn host_gradient_buffers_equal_the_surrogate_backward() {
+    // On the CPU `surrogate::gradients` copies into the buffers; the surrogate's backward is the
+    // path of every other device. Both must hand the optimiser the same numbers.
+    let p = param(&[0.3, -1.0, 2.0]);
+    let g = vec![0.25, -4.0, 1e-3];
+    let copied = liouville_tensor::surrogate::gradients(&p, std::slice::from_ref(&g)).unwrap();
+    let taped = liouville_tensor::surrogate::with_gradient(&p, std::slice::from_ref(&g), 0.0, OwnedTape::default())
+        .unwrap()
+        .backward();
+    assert_eq!(copied.get(&p.0).as_vec(), g);
+    assert_eq!(taped.get(&p.0).as_vec(), g);
+    assert!(matches!(
+        liouville_tensor::surrogate::gradients(&p, &[vec![1.0, 2.0]]),
+        Err(TensorError::ShapeMismatch(_))
+    ));
+}
+
 /// A diagonal Gaussian density N(μ, diag σ²) with σ = e^s: the simplest target-less model.
 #[derive(Debug, Clone)]
 struct Gaussian {

@@ -733,7 +733,9 @@ fn generative(w: &mut Writer<'_>) {
         "A binary RBM, 64 visible × 64 hidden units, one CD-1 epoch over 10,000 rows (8 noisy \
          prototypes) in batches of 100: per batch p(h|v), Bernoulli h and v', p(h|v'), the moment \
          gradient and an SGD update; then the reconstruction and free-energy monitors of 2,000 \
-         rows. Ours: f64 host kernels on seeded streams, the update through the tensor optimiser. \
+         rows. Ours: f64 host kernels on seeded streams (`rbm::contrastive`: gemm 0.19 products \
+         over the whole minibatch into reused buffers, on the calling thread at this size), the \
+         update through the tensor optimiser's host pass. \
          Peer: `benches/peers/torch_rbm.py`, QuCumber's CD-k update written out in PyTorch, \
          2 threads, in f64 and in f32 (PyTorch's default).\n",
     );

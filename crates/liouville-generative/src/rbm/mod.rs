@@ -10,12 +10,14 @@
 //! - [`weights`]: energy, free energy, conditionals;
 //! - [`gibbs`]: block Gibbs sampling on seeded streams, in parallel over chain blocks;
 //! - [`moments`]: the log-likelihood gradient as model minus data moments;
+//! - [`contrastive`]: both moments of a CD-k / PCD-k minibatch in reused block buffers;
 //! - [`partition`]: exact ln Z, log-likelihood and model moments by enumeration, and annealed
 //!   importance sampling;
 //! - [`train`]: CD-k / PCD training with progress, metrics and checkpoints;
 //! - [`ising`]: thermodynamic observables of Ising configurations sampled from an RBM;
 //! - [`data`]: validated visible data: binary (from arrays or sim's Ising datasets) or real.
 
+pub mod contrastive;
 pub mod data;
 mod error;
 pub mod gibbs;

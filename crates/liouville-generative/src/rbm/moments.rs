@@ -93,10 +93,14 @@ impl RbmGradient {
     pub fn centred(model: &Moments, data: &Moments, mu: &Array1<f64>, lambda: &Array1<f64>) -> Self {
         let dv = &model.v - &data.v;
         let dh = &model.h - &data.h;
-        let outer =
-            |x: &Array1<f64>, y: &Array1<f64>| x.view().insert_axis(Axis(1)).dot(&y.view().insert_axis(Axis(0)));
         // ⟨(v−μ)(h−λ)ᵀ⟩ = ⟨vhᵀ⟩ − μ⟨h⟩ᵀ − ⟨v⟩λᵀ + μλᵀ; the last term cancels in the difference.
-        let w = &model.vh - &data.vh - outer(mu, &dh) - outer(&dv, lambda);
+        // Row by row over contiguous rows: this runs after every minibatch.
+        let mut w = &model.vh - &data.vh;
+        for (i, mut row) in w.rows_mut().into_iter().enumerate() {
+            let (mu_i, dv_i) = (mu[i], dv[i]);
+            row.zip_mut_with(&dh, |x, &dh_j| *x -= mu_i * dh_j);
+            row.zip_mut_with(lambda, |x, &lambda_j| *x -= dv_i * lambda_j);
+        }
         let a = &dv - &w.dot(lambda);
         let b = &dh - &w.t().dot(mu);
         Self { w, a, b }

@@ -16,12 +16,13 @@ use liouville_tensor::dfdx::prelude::*;
 use liouville_tensor::optim::{Optimizer, Schedule};
 use liouville_tensor::train::Trainer;
 use liouville_tensor::{Real, TensorError};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, Axis};
 
-use super::gibbs::{random_visible, run_chains};
-use super::moments::{Moments, RbmGradient};
+use super::contrastive::ContrastiveWorkspace;
+use super::gibbs::random_visible;
+use super::moments::RbmGradient;
 use super::partition::{ENUMERATION_LIMIT, exact_log_likelihood};
-use super::weights::{RbmWeights, VisibleUnits};
+use super::weights::VisibleUnits;
 use super::{Rbm, RbmError, VisibleData};
 
 /// Where the negative phase's samples come from.
@@ -158,12 +159,6 @@ const HIDDEN_OFFSET_RATE: f64 = 0.01;
 /// Rows of the training data the per-epoch monitors look at.
 const MONITOR_ROWS: usize = 2000;
 
-/// Mean-field reconstruction error per unit.
-fn reconstruction_error(rbm: &RbmWeights, v: ArrayView2<f64>) -> f64 {
-    let back = rbm.visible_probabilities(rbm.hidden_probabilities(v).view());
-    (&back - &v).mapv(|d| d * d).mean().unwrap_or(f64::NAN)
-}
-
 /// Trains `rbm` on `data` in place.
 pub fn train<E: Real, D: Device<E>>(
     rbm: &mut Rbm<E, D>,
@@ -192,6 +187,7 @@ pub fn train<E: Real, D: Device<E>>(
     let mu = data.rows().mean_axis(Axis(0)).expect("non-empty data");
     let mut lambda: Option<Array1<f64>> = None;
     let batches = data.len().div_ceil(cfg.batch_size);
+    let mut workspace = ContrastiveWorkspace::new();
     let bar = Progress::new("RBM training", "epochs", cfg.epochs as u64, cfg.progress);
     let mut report = RbmReport {
         epochs: Vec::with_capacity(cfg.epochs),
@@ -206,18 +202,13 @@ pub fn train<E: Real, D: Device<E>>(
                 batch,
                 cause: e.to_string(),
             })?;
-            let v = data.select(rows);
-            let positive = Moments::of_visible(&weights, v.view(), None);
             let stream = report.updates as u64;
-            let negative = match (&mut chains, cfg.negative) {
+            let (positive, negative) = match (&mut chains, cfg.negative) {
                 (Some(state), NegativePhase::Persistent { k, .. }) => {
-                    run_chains(&weights, state, k, cfg.seed, stream);
-                    Moments::of_visible(&weights, state.view(), None)
+                    workspace.persistent(&weights, data.rows(), rows, state, k, cfg.seed, stream)
                 }
                 (_, NegativePhase::Contrastive { k }) | (None, NegativePhase::Persistent { k, .. }) => {
-                    let mut neg = v;
-                    run_chains(&weights, &mut neg, k, cfg.seed, stream);
-                    Moments::of_visible(&weights, neg.view(), None)
+                    workspace.contrastive(&weights, data.rows(), rows, k, cfg.seed, stream)
                 }
             };
             let gradient = if cfg.centred {
@@ -232,19 +223,16 @@ pub fn train<E: Real, D: Device<E>>(
             } else {
                 RbmGradient::from_moments(&negative, &positive)
             };
-            if let Some(cause) = gradient.first_non_finite() {
-                bar.finish();
-                return Err(RbmError::Diverged { epoch, batch, cause });
-            }
+            // The optimiser refuses a non-finite gradient and leaves the model as it was; only
+            // then is the gradient searched for the entry to name.
             match trainer.apply_external(rbm, &gradient.parameter_vectors::<E>()) {
                 Ok(info) => norm_sum += info.gradient_norm,
                 Err(TensorError::NonFinite { what, .. }) => {
                     bar.finish();
-                    return Err(RbmError::Diverged {
-                        epoch,
-                        batch,
-                        cause: format!("non-finite {what} in the optimiser"),
-                    });
+                    let cause = gradient
+                        .first_non_finite()
+                        .unwrap_or_else(|| format!("non-finite {what} in the optimiser"));
+                    return Err(RbmError::Diverged { epoch, batch, cause });
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -256,10 +244,11 @@ pub fn train<E: Real, D: Device<E>>(
             cause: e.to_string(),
         })?;
         let monitored = data.rows().slice_move(ndarray::s![..data.len().min(MONITOR_ROWS), ..]);
+        let (reconstruction_error, free_energy) = workspace.monitors(&weights, monitored);
         let record = EpochRecord {
             epoch,
-            reconstruction_error: reconstruction_error(&weights, monitored),
-            free_energy: weights.free_energy(monitored).mean().unwrap_or(f64::NAN),
+            reconstruction_error,
+            free_energy,
             gradient_norm: norm_sum / batches as f64,
             log_likelihood: match enumerable {
                 true => Some(exact_log_likelihood(&weights, data.rows())?),

@@ -22,6 +22,9 @@
 pub trait Scalar: num_traits::Float {
     /// e^y for y ≤ 0 (subnormal results included; 0 below them).
     fn exp_nonpositive(y: Self) -> Self;
+    /// e^y = numerator / denominator for y ≤ 0, for quotients such as σ(x) = 1/(1 + e^{−x})
+    /// that then need one division.
+    fn exp_nonpositive_ratio(y: Self) -> (Self, Self);
     /// ln(1 + u), u ∈ [0, 1].
     fn ln_1p_unit(u: Self) -> Self;
     /// tanh x.
@@ -137,9 +140,10 @@ const EXP_F64_Q: [f64; 4] = [
     2.0,
 ];
 
+/// The pieces of e^y = 2ⁿ·e^r: (2ⁿ as two factors, r P(r²), Q(r²)), for y ∈ [-746, 44].
 #[inline(always)]
-pub(super) fn exp_f64(y: f64) -> f64 {
-    // y ∈ [-746, 44] (callers clamp); 1.5·2⁵² rounds to nearest.
+fn exp_f64_parts(y: f64) -> (f64, f64, f64, f64) {
+    // 1.5·2⁵² rounds to nearest.
     const ROUND: f64 = 6_755_399_441_055_744.0;
     let shifted = y * std::f64::consts::LOG2_E + ROUND;
     let n = shifted - ROUND;
@@ -147,10 +151,28 @@ pub(super) fn exp_f64(y: f64) -> f64 {
     let rr = r * r;
     let px = r * ((EXP_F64_P[0] * rr + EXP_F64_P[1]) * rr + EXP_F64_P[2]);
     let q = ((EXP_F64_Q[0] * rr + EXP_F64_Q[1]) * rr + EXP_F64_Q[2]) * rr + EXP_F64_Q[3];
-    let e = 1.0 + 2.0 * px / (q - px);
     let n = shifted.to_bits() as i64 - ROUND.to_bits() as i64;
+    // 2ⁿ in two factors, so that n below −1022 (subnormal results) needs no special case.
     let half = n >> 1;
-    e * f64::from_bits(((half + 1023) << 52) as u64) * f64::from_bits((((n - half) + 1023) << 52) as u64)
+    let low = f64::from_bits(((half + 1023) << 52) as u64);
+    let high = f64::from_bits((((n - half) + 1023) << 52) as u64);
+    (low, high, px, q)
+}
+
+#[inline(always)]
+pub(super) fn exp_f64(y: f64) -> f64 {
+    // y ∈ [-746, 44] (callers clamp).
+    let (low, high, px, q) = exp_f64_parts(y);
+    let e = 1.0 + 2.0 * px / (q - px);
+    e * low * high
+}
+
+/// e^y = numerator / denominator for y ≤ 0 (y ≥ −746, callers clamp), from the Padé form
+/// e^r = (Q + rP)/(Q − rP): a quotient of e^y with other terms costs one division, not two.
+#[inline(always)]
+pub(super) fn exp_f64_ratio(y: f64) -> (f64, f64) {
+    let (low, high, px, q) = exp_f64_parts(y);
+    ((q + px) * low * high, q - px)
 }
 
 #[inline(always)]
@@ -174,6 +196,11 @@ impl Scalar for f32 {
         exp_f32(if y < -104.0 { -104.0 } else { y })
     }
     #[inline(always)]
+    fn exp_nonpositive_ratio(y: f32) -> (f32, f32) {
+        // expf is a polynomial: no division to save.
+        (Self::exp_nonpositive(y), 1.0)
+    }
+    #[inline(always)]
     fn ln_1p_unit(u: f32) -> f32 {
         ln_1p_unit::<f32, 6>(u)
     }
@@ -192,6 +219,10 @@ impl Scalar for f64 {
     fn exp_nonpositive(y: f64) -> f64 {
         // e^{-746} rounds to 0 in f64.
         exp_f64(if y < -746.0 { -746.0 } else { y })
+    }
+    #[inline(always)]
+    fn exp_nonpositive_ratio(y: f64) -> (f64, f64) {
+        exp_f64_ratio(if y < -746.0 { -746.0 } else { y })
     }
     #[inline(always)]
     fn ln_1p_unit(u: f64) -> f64 {

@@ -119,7 +119,9 @@ fn activate<F: Scalar>(kind: FusedActivation, p: F) -> (F, F) {
             (t, t)
         }
         FusedActivation::Sigmoid => {
-            let s = sigmoid_and_decay(p).0;
+            // e^{−|p|} = n/d: σ(p) = d/(d + n) for p ≥ 0, n/(d + n) below, one division.
+            let (n, d) = F::exp_nonpositive_ratio(-p.abs());
+            let s = (if p >= F::zero() { d } else { n }) / (d + n);
             (s, s)
         }
         FusedActivation::Softplus => {
