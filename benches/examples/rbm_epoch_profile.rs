@@ -3,25 +3,17 @@
 //!
 //! `cargo run --release -p liouville-benches --example rbm_epoch_profile -- [epochs]`
 
-use liouville_generative::rbm::train::{RbmTrainConfig, train};
+use liouville_generative::rbm::train::train;
 use liouville_generative::rbm::{Rbm, RbmConfig};
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::optim::Optimizer;
 
 fn main() {
     let epochs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
     let data = liouville_benches::rbm_binary_rows();
     let dev = Cpu::default();
     let mut rbm = Rbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
-    let cfg = RbmTrainConfig {
-        optimizer: Optimizer::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        },
-        ..RbmTrainConfig::contrastive(1, 100, 0.05, 1)
-    };
+    let cfg = liouville_benches::rbm_epoch_config();
     let mut times = Vec::with_capacity(epochs);
     for _ in 0..epochs {
         let start = std::time::Instant::now();

@@ -139,6 +139,19 @@ pub fn rbm_binary_rows() -> liouville_generative::rbm::VisibleData {
     liouville_generative::rbm::VisibleData::binary(rows).expect("binary rows")
 }
 
+/// The RBM benches' training settings: one epoch of CD-1 in batches of 100, plain SGD at 0.05
+/// (the update `benches/peers/torch_rbm.py` writes out).
+pub fn rbm_epoch_config() -> liouville_generative::rbm::train::RbmTrainConfig {
+    liouville_generative::rbm::train::RbmTrainConfig {
+        optimizer: liouville_tensor::optim::Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        },
+        ..liouville_generative::rbm::train::RbmTrainConfig::contrastive(1, 100, 0.05, 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use liouville_generative::datasets::{eight_gaussians, two_moons};
 use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
 use liouville_generative::gan::train::{GanTrainConfig, critic_step};
 use liouville_generative::gan::{Gan, GanConfig, Objective};
-use liouville_generative::rbm::train::{RbmTrainConfig, train};
+use liouville_generative::rbm::train::train;
 use liouville_generative::rbm::{Rbm, RbmConfig};
 use liouville_tensor::config::Configured;
 use liouville_tensor::dfdx::prelude::*;
@@ -44,14 +44,7 @@ fn rbm_epoch(c: &mut Criterion) {
     let data = liouville_benches::rbm_binary_rows();
     let dev = Cpu::default();
     let mut rbm = Rbm::<f64, Cpu>::from_config(&RbmConfig::new(64, 64), &dev, 0).unwrap();
-    let cfg = RbmTrainConfig {
-        optimizer: Optimizer::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        },
-        ..RbmTrainConfig::contrastive(1, 100, 0.05, 1)
-    };
+    let cfg = liouville_benches::rbm_epoch_config();
     g.bench_function("cd1", |b| b.iter(|| train(&mut rbm, &data, &cfg).unwrap()));
     g.finish();
 }
