@@ -53,15 +53,8 @@ impl<E: Real, D: Device<E>> ActNorm<E, D> {
                 "ActNorm's data-dependent initialisation needs at least 2 rows, got {rows}"
             )));
         }
+        host::check_finite(x, "ActNorm initialisation")?;
         let values = host::values(x);
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(TensorError::NonFiniteInput(format!(
-                "ActNorm initialisation: row {}, column {} is {}",
-                i / n,
-                i % n,
-                values[i]
-            )));
-        }
         let mut mean = vec![0.0; n];
         for (i, v) in values.iter().enumerate() {
             mean[i % n] += v / rows as f64;

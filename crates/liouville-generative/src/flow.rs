@@ -3,11 +3,13 @@
 //!
 //! log p(x) = log 𝒩(f(x); 0, I) + log|det ∂f/∂x|.
 //!
-//! [`RealNvp`] chains affine couplings whose conditioning halves alternate (Dinh et al. 2017),
+//! [`RealNvp`] chains couplings whose conditioning halves alternate (Dinh et al. 2017),
 //! optionally each preceded by Glow's ActNorm and a fixed random permutation (Kingma & Dhariwal
-//! 2018: actnorm → permutation → coupling is one flow step); [`NegativeLogLikelihood`] trains it
-//! by maximum likelihood on target-less rows through tensor's ordinary loop;
-//! [`RealNvp::sample`] draws z and inverts.
+//! 2018: actnorm → permutation → coupling is one flow step). The couplings are affine (RealNVP) or
+//! rational-quadratic splines (a neural spline flow, Durkan et al. 2019), and may all read a
+//! condition vector c (a conditional INN, Ardizzone et al. 2019: p(x | c)).
+//! [`NegativeLogLikelihood`] trains it by maximum likelihood on target-less rows (`[x, c]` for a
+//! conditional flow) through tensor's ordinary loop; [`RealNvp::sample`] draws z and inverts.
 
 use liouville_base::random::Rng;
 use liouville_tensor::bijection::{Bijection, Transformed};
@@ -17,12 +19,13 @@ use liouville_tensor::module::{Module, ParamMut, ParamRef, prefixed};
 use liouville_tensor::shapes::{Matrix, Vector};
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::Loss;
-use liouville_tensor::{Real, TensorError, host};
+use liouville_tensor::{Real, TensorError, columns, host};
 use serde::{Deserialize, Serialize};
 
 use crate::actnorm::ActNorm;
-use crate::coupling::AffineCoupling;
+use crate::coupling::{Coupling, CouplingTransform, check_condition};
 use crate::permutation::Permutation;
+use crate::spline::RationalQuadraticSpline;
 
 /// ln √(2π).
 const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_7;
@@ -36,7 +39,7 @@ pub struct RealNvpConfig {
     pub couplings: usize,
     /// Hidden widths of every conditioner.
     pub hidden: Vec<usize>,
-    /// Soft clamp c of the log-scales.
+    /// Soft clamp c of the affine couplings' log-scales (unused by splines).
     pub clamp: f64,
     /// An ActNorm before every coupling (initialise it from data with
     /// [`RealNvp::initialise_actnorm`]); absent in older configs, which load as `false`.
@@ -45,6 +48,12 @@ pub struct RealNvpConfig {
     /// A fixed random permutation of the columns before every coupling (after its ActNorm).
     #[serde(default)]
     pub shuffle: bool,
+    /// Rational-quadratic spline couplings instead of affine ones (a neural spline flow).
+    #[serde(default)]
+    pub spline: Option<RationalQuadraticSpline>,
+    /// Width of the condition vector every coupling reads (0: an unconditional flow).
+    #[serde(default)]
+    pub condition: usize,
 }
 
 impl RealNvpConfig {
@@ -58,6 +67,26 @@ impl RealNvpConfig {
             clamp,
             actnorm: false,
             shuffle: false,
+            spline: None,
+            condition: 0,
+        }
+    }
+    /// With rational-quadratic spline couplings (`bins` bins on [−`bound`, `bound`]) instead of
+    /// affine ones; `from_config` checks the settings.
+    pub fn with_spline(mut self, bins: usize, bound: f64) -> Self {
+        self.spline = Some(RationalQuadraticSpline { bins, bound });
+        self
+    }
+    /// Conditional on a vector of `width` columns: p(x | c).
+    pub fn with_condition(mut self, width: usize) -> Self {
+        self.condition = width;
+        self
+    }
+    /// The element-wise map of every coupling.
+    pub fn transform(&self) -> CouplingTransform {
+        match self.spline {
+            Some(spline) => CouplingTransform::RationalQuadratic(spline),
+            None => CouplingTransform::Affine { clamp: self.clamp },
         }
     }
     /// With an ActNorm before every coupling.
@@ -72,12 +101,13 @@ impl RealNvpConfig {
     }
 }
 
-/// A RealNVP flow: affine couplings with alternating halves, standard normal base, and
-/// optionally an ActNorm and a permutation before each coupling.
+/// A coupling flow: affine (RealNVP) or spline couplings with alternating halves, optionally
+/// conditional, standard normal base, and optionally an ActNorm and a permutation before each
+/// coupling.
 #[derive(Debug, Clone)]
 pub struct RealNvp<E: Real, D: Device<E>> {
     config: RealNvpConfig,
-    couplings: Vec<AffineCoupling<E, D>>,
+    couplings: Vec<Coupling<E, D>>,
     /// One per coupling when `config.actnorm`, else empty.
     actnorms: Vec<ActNorm<E, D>>,
     /// One per coupling when `config.shuffle`, else empty.
@@ -86,7 +116,7 @@ pub struct RealNvp<E: Real, D: Device<E>> {
 
 impl<E: Real, D: Device<E>> RealNvp<E, D> {
     /// The couplings, mutably (for tests that move a flow away from the identity).
-    pub fn couplings_mut(&mut self) -> &mut [AffineCoupling<E, D>] {
+    pub fn couplings_mut(&mut self) -> &mut [Coupling<E, D>] {
         &mut self.couplings
     }
 
@@ -144,13 +174,106 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
         Ok(())
     }
 
-    /// log p(x) of every row, `[batch]`, recorded on `tp` ([`standard_normal_log_prob`]).
+    /// The configuration.
+    pub fn settings(&self) -> &RealNvpConfig {
+        &self.config
+    }
+
+    /// log p(x) of every row, `[batch]`, recorded on `tp` ([`standard_normal_log_prob`]); a
+    /// conditional flow needs [`RealNvp::log_prob_given`].
     pub fn log_prob<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         x: &Matrix<E, D>,
     ) -> Result<Vector<E, D>, TensorError> {
         standard_normal_log_prob(self, tp, x)
+    }
+
+    /// log p(x | c) = log 𝒩(f(x; c); 0, I) + log|det ∂f/∂x| of every row with its condition row
+    /// (`condition`: `[batch, condition width]`, or `None` for an unconditional flow).
+    pub fn log_prob_given<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        condition: Option<&Matrix<E, D>>,
+    ) -> Result<Vector<E, D>, TensorError> {
+        self.check_width(x)?;
+        let (z, log_det) = self.run(tp, x, condition, false)?;
+        let base = standard_normal_log_density(tp, &z);
+        Ok(tp.step(|t| base.put_tape(t) + log_det.retaped::<T>()))
+    }
+
+    /// One sample x = f⁻¹(z; c) per condition row, z ~ 𝒩(0, I) from stream (`seed`, `stream`),
+    /// with log p(x | c).
+    pub fn sample_given(
+        &self,
+        device: &D,
+        condition: &Matrix<E, D>,
+        seed: u64,
+        stream: u64,
+    ) -> Result<Transformed<E, D>, TensorError> {
+        let rows = condition.shape().0;
+        let z = standard_normal_latents(device, rows, self.config.dim, seed, stream);
+        let mut tp = Threaded::new(NoneTape);
+        let (x, log_det_inverse) = self.run(&mut tp, &z, Some(condition), true)?;
+        let base = standard_normal_log_density(&mut tp, &z);
+        Ok((x, base - log_det_inverse))
+    }
+
+    /// z = f(x; c) and log|det ∂f/∂x| of every row under its condition row, without recording.
+    pub fn map_given(&self, x: &Matrix<E, D>, condition: &Matrix<E, D>) -> Result<Transformed<E, D>, TensorError> {
+        self.run(&mut Threaded::new(NoneTape), x, Some(condition), false)
+    }
+
+    fn check_width(&self, x: &Matrix<E, D>) -> Result<(), TensorError> {
+        if x.shape().1 != self.config.dim {
+            return Err(TensorError::ShapeMismatch(format!(
+                "rows of width {} for a flow of dimension {}",
+                x.shape().1,
+                self.config.dim
+            )));
+        }
+        Ok(())
+    }
+
+    /// f (or f⁻¹ when `inverse`) given the condition, with the total log-determinant.
+    fn run<T: Tape<E, D> + Merge<T>>(
+        &self,
+        tp: &mut Threaded<T>,
+        x: &Matrix<E, D>,
+        condition: Option<&Matrix<E, D>>,
+        inverse: bool,
+    ) -> Result<Transformed<E, D>, TensorError> {
+        self.check_width(x)?;
+        check_condition(condition, x.shape().0, self.config.condition)?;
+        let mut y = x.clone();
+        let mut total: Option<Vector<E, D>> = None;
+        if inverse {
+            for k in (0..self.couplings.len()).rev() {
+                let out = self.couplings[k].run(tp, &y, condition, true)?;
+                y = accumulate(tp, &mut total, out);
+                if let Some(p) = self.permutations.get(k) {
+                    y = p.inverse(tp, &y)?.0;
+                }
+                if let Some(a) = self.actnorms.get(k) {
+                    let out = a.inverse(tp, &y)?;
+                    y = accumulate(tp, &mut total, out);
+                }
+            }
+        } else {
+            for k in 0..self.couplings.len() {
+                if let Some(a) = self.actnorms.get(k) {
+                    let out = a.forward(tp, &y)?;
+                    y = accumulate(tp, &mut total, out);
+                }
+                if let Some(p) = self.permutations.get(k) {
+                    y = p.forward(tp, &y)?.0;
+                }
+                let out = self.couplings[k].run(tp, &y, condition, false)?;
+                y = accumulate(tp, &mut total, out);
+            }
+        }
+        Ok((y, total.expect("at least one coupling")))
     }
 
     /// `rows` samples x = f⁻¹(z), z ~ 𝒩(0, I) from random stream (`seed`, `stream`), with their
@@ -220,45 +343,21 @@ impl<E: Real, D: Device<E>> Bijection<E, D> for RealNvp<E, D> {
     fn dim(&self) -> usize {
         self.config.dim
     }
+    /// f(x); a conditional flow needs its condition ([`RealNvp::log_prob_given`]) and answers a
+    /// typed error here.
     fn forward<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         x: &Matrix<E, D>,
     ) -> Result<Transformed<E, D>, TensorError> {
-        let mut y = x.clone();
-        let mut total: Option<Vector<E, D>> = None;
-        for k in 0..self.couplings.len() {
-            if let Some(a) = self.actnorms.get(k) {
-                let out = a.forward(tp, &y)?;
-                y = accumulate(tp, &mut total, out);
-            }
-            if let Some(p) = self.permutations.get(k) {
-                y = p.forward(tp, &y)?.0;
-            }
-            let out = self.couplings[k].forward(tp, &y)?;
-            y = accumulate(tp, &mut total, out);
-        }
-        Ok((y, total.expect("at least one coupling")))
+        self.run(tp, x, None, false)
     }
     fn inverse<T: Tape<E, D> + Merge<T>>(
         &self,
         tp: &mut Threaded<T>,
         z: &Matrix<E, D>,
     ) -> Result<Transformed<E, D>, TensorError> {
-        let mut x = z.clone();
-        let mut total: Option<Vector<E, D>> = None;
-        for k in (0..self.couplings.len()).rev() {
-            let out = self.couplings[k].inverse(tp, &x)?;
-            x = accumulate(tp, &mut total, out);
-            if let Some(p) = self.permutations.get(k) {
-                x = p.inverse(tp, &x)?.0;
-            }
-            if let Some(a) = self.actnorms.get(k) {
-                let out = a.inverse(tp, &x)?;
-                x = accumulate(tp, &mut total, out);
-            }
-        }
-        Ok((x, total.expect("at least one coupling")))
+        self.run(tp, z, None, true)
     }
 }
 
@@ -287,12 +386,13 @@ impl<E: Real, D: Device<E>> Configured<E, D> for RealNvp<E, D> {
         }
         let couplings = (0..c.couplings)
             .map(|k| {
-                AffineCoupling::new(
+                Coupling::with_transform(
                     device,
                     c.dim,
+                    c.condition,
                     &c.hidden,
                     k % 2 == 0,
-                    c.clamp,
+                    c.transform(),
                     seed.wrapping_add(k as u64),
                 )
             })
@@ -344,7 +444,9 @@ impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
     }
 }
 
-/// Maximum likelihood: the mean of −log p(x) over a batch of rows, in nats.
+/// Maximum likelihood: the mean of −log p(x) over a batch of rows, in nats. For a conditional
+/// flow every row is `[x, c]` (dimension + condition width columns) and the loss is the mean of
+/// −log p(x | c).
 pub struct NegativeLogLikelihood;
 
 impl<E: Real, D: Device<E>> Loss<E, D, RealNvp<E, D>, Matrix<E, D>> for NegativeLogLikelihood {
@@ -355,7 +457,25 @@ impl<E: Real, D: Device<E>> Loss<E, D, RealNvp<E, D>, Matrix<E, D>> for Negative
         tape: T,
     ) -> Result<Tensor<(), E, D, T>, TensorError> {
         let mut tp = Threaded::new(tape);
-        let lp = flow.log_prob(&mut tp, x)?;
+        let (dim, width) = (flow.config.dim, flow.config.condition);
+        let lp = if width == 0 {
+            flow.log_prob(&mut tp, x)?
+        } else {
+            if x.shape().1 != dim + width {
+                return Err(TensorError::ShapeMismatch(format!(
+                    "rows of width {} for a flow of dimension {dim} conditional on {width} columns",
+                    x.shape().1
+                )));
+            }
+            let dev = x.device().clone();
+            let (sx, sc) = (
+                columns::select(&dev, dim + width, 0, dim),
+                columns::select(&dev, dim + width, dim, width),
+            );
+            let c = x.clone().matmul(sc);
+            let x = tp.step(|t| x.clone().put_tape(t).matmul(sx.retaped::<T>()));
+            flow.log_prob_given(&mut tp, &x, Some(&c))?
+        };
         let l = tp.step(|t| lp.put_tape(t).mean().negate());
         Ok(tp.finish(l))
     }

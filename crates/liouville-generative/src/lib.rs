@@ -2,12 +2,15 @@
 //!
 //! Generative models built on `liouville-tensor`. So far the first normalizing flow:
 //!
-//! - [`coupling`]: affine coupling layers (RealNVP) with soft-clamped log-scales, tensor
+//! - [`coupling`]: coupling layers, affine (RealNVP, soft-clamped log-scales) or
+//!   rational-quadratic splines, optionally reading a condition vector (cINN), tensor
 //!   `Bijection`s with closed-form inverses and log-determinants;
+//! - [`spline`]: monotone rational-quadratic splines with identity tails (neural spline flows);
 //! - [`actnorm`]: Glow's ActNorm with data-dependent initialisation;
 //! - [`permutation`]: fixed (reversed or seeded random) column permutations;
-//! - [`flow`]: the RealNVP flow (log p(x), sampling, maximum-likelihood loss on target-less rows,
-//!   typed config and checkpoints);
+//! - [`flow`]: the coupling flow — RealNVP or a neural spline flow, unconditional or conditional
+//!   (log p(x) and log p(x | c), sampling, maximum-likelihood loss on target-less rows, typed
+//!   config and checkpoints);
 //! - [`datasets`]: seeded toy densities (two moons, 8 Gaussians);
 //! - [`gan`]: the non-saturating GAN and WGAN-GP with two-player training and mode-coverage
 //!   metrics;
@@ -20,7 +23,7 @@
 //!   reverse KL and/or on samples by likelihood, reweighted to the target (ln Z, ESS,
 //!   observables), with Metropolis reference samples.
 //!
-//! Splines, MAF, Glow's 1×1 maps and conditional flows come with the generative issues.
+//! MAF and Glow's 1×1 / LU maps are still to come (issue 11).
 
 pub mod actnorm;
 pub mod boltzmann;
@@ -30,5 +33,6 @@ pub mod flow;
 pub mod gan;
 pub mod permutation;
 pub mod rbm;
+pub mod spline;
 mod traced;
 pub mod vae;

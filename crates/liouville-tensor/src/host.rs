@@ -3,8 +3,8 @@
 
 use dfdx::prelude::*;
 
-use crate::Real;
 use crate::shapes::{Matrix, Vector};
+use crate::{Real, TensorError};
 
 /// A `[rows, cols]` tensor on `device` from row-major f64 values (rounded to `E`).
 pub fn matrix<E: Real, D: Device<E>>(
@@ -32,6 +32,25 @@ pub fn values<S: Shape, E: Real, D: Device<E>, T>(t: &Tensor<S, E, D, T>) -> Vec
         return Vec::new();
     }
     t.as_vec().into_iter().map(Real::to64).collect()
+}
+
+/// `Ok` when every entry of `m` is finite, else [`TensorError::NonFiniteInput`] naming `what`
+/// and the first bad entry's row, column and value (one copy to the host).
+pub fn check_finite<E: Real, D: Device<E>, T>(
+    m: &Tensor<(usize, usize), E, D, T>,
+    what: &str,
+) -> Result<(), TensorError> {
+    let cols = m.shape().1;
+    let values = values(m);
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(TensorError::NonFiniteInput(format!(
+            "{what}: row {}, column {} is {}",
+            i / cols,
+            i % cols,
+            values[i]
+        ))),
+    }
 }
 
 /// A scalar tensor's value as f64.

@@ -33,6 +33,8 @@ fn train_args(model: ModelName, data: DataArgs, steps: usize, output: PathBuf) -
         steps,
         learning_rate: None,
         width: 32,
+        bins: 8,
+        bound: 4.0,
         latent: 2,
         noise_std: 0.05,
         beta: 1.0,
@@ -58,6 +60,7 @@ fn every_model_trains_samples_and_beats_its_untrained_self() {
     let dir = scratch("models");
     for (model, steps) in [
         (ModelName::Realnvp, 600),
+        (ModelName::SplineFlow, 600),
         (ModelName::WganGp, 150),
         (ModelName::Vae, 800),
     ] {
@@ -79,7 +82,7 @@ fn every_model_trains_samples_and_beats_its_untrained_self() {
         let after = eval(&eval_args(trained.clone())).unwrap();
         let d = |r: &str| number_after(r, "data rows:");
         assert!(d(&after) < 0.5 * d(&before), "{model:?}: {before}\n{after}");
-        if model == ModelName::Realnvp {
+        if matches!(model, ModelName::Realnvp | ModelName::SplineFlow) {
             let nll = |r: &str| number_after(r, "log-likelihood");
             assert!(
                 nll(&after) < nll(&before) - 0.5 && nll(&after) < 1.6,

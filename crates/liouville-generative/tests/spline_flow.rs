@@ -1,0 +1,347 @@
+//! Neural spline flows and conditional flows (f64): inverse(forward(x)) = x to 1e-10 with points
+//! inside and outside the splines' bound, log|det J| against the log-determinant of a
+//! finite-difference Jacobian, NLL parameter gradients against finite differences, conditional
+//! flows inverting for every condition, a spline flow learning two moons, and bad conditions.
+
+use liouville_base::random::Rng;
+use liouville_generative::datasets::two_moons;
+use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
+use liouville_tensor::bijection::Bijection;
+use liouville_tensor::checkpoint;
+use liouville_tensor::config::Configured;
+use liouville_tensor::device::HostDevice;
+use liouville_tensor::dfdx::prelude::*;
+use liouville_tensor::optim::Schedule;
+use liouville_tensor::shapes::Matrix;
+use liouville_tensor::tape::Threaded;
+use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
+use liouville_tensor::train::{Rows, TrainConfig, train};
+use liouville_tensor::{TensorError, host};
+
+type Dev = HostDevice;
+
+/// `config`'s flow with random conditioner outputs (last layers from U(−0.8, 0.8)) and ActNorms
+/// initialised from random points, so that no layer is the identity.
+fn perturbed(config: RealNvpConfig, seed: u64) -> RealNvp<f64, Dev> {
+    let dev = Dev::default();
+    let mut flow = RealNvp::<f64, Dev>::from_config(&config, &dev, seed).unwrap();
+    let mut rng = Rng::stream(seed, 99);
+    for c in flow.couplings_mut() {
+        let net = c.conditioner_mut();
+        let last = net.weights.len() - 1;
+        let (rows, cols) = *net.weights[last].shape();
+        net.weights[last] = host::matrix(&dev, (0..rows * cols).map(|_| rng.uniform_in(-0.8, 0.8)), rows, cols);
+    }
+    if config.actnorm {
+        let x = host::matrix(
+            &dev,
+            (0..16 * config.dim).map(|_| rng.uniform_in(-2.0, 2.0)),
+            16,
+            config.dim,
+        );
+        flow.initialise_actnorm(&x).unwrap();
+    }
+    flow
+}
+
+/// Rows spread over ±2.6, so that some elements fall outside a bound of 2 (identity tails).
+fn points(rows: usize, dim: usize, phase: f64) -> Matrix<f64, Dev> {
+    host::matrix(
+        &Dev::default(),
+        (0..rows * dim).map(|i| (i as f64 * 0.61 + phase).sin() * 2.6),
+        rows,
+        dim,
+    )
+}
+
+/// log|det| of the central-difference Jacobian of `map` at `x` (Gaussian elimination).
+fn log_det_by_differences(map: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> f64 {
+    let n = x.len();
+    let h = 1e-6;
+    let mut jac = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let (mut up, mut down) = (x.to_vec(), x.to_vec());
+        up[j] += h;
+        down[j] -= h;
+        let (fu, fd) = (map(&up), map(&down));
+        for i in 0..n {
+            jac[i][j] = (fu[i] - fd[i]) / (2.0 * h);
+        }
+    }
+    let mut log_det = 0.0;
+    for c in 0..n {
+        let p = (c..n)
+            .max_by(|&a, &b| jac[a][c].abs().total_cmp(&jac[b][c].abs()))
+            .unwrap();
+        jac.swap(p, c);
+        log_det += jac[c][c].abs().ln();
+        for r in c + 1..n {
+            let f = jac[r][c] / jac[c][c];
+            for k in c..n {
+                jac[r][k] -= f * jac[c][k];
+            }
+        }
+    }
+    log_det
+}
+
+fn max_difference(a: &Matrix<f64, Dev>, b: &Matrix<f64, Dev>) -> f64 {
+    host::values(a)
+        .iter()
+        .zip(host::values(b))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Exact inverses and log-determinants against the Jacobian for spline flows of several shapes,
+/// plain and in Glow's ActNorm → permutation → coupling steps.
+#[test]
+fn spline_flows_invert_and_match_the_jacobian() {
+    let cases = [
+        (RealNvpConfig::new(2, 4, &[8, 8], 2.0).with_spline(6, 2.0), 1),
+        (RealNvpConfig::new(5, 3, &[8], 2.0).with_spline(4, 2.0), 2),
+        (
+            RealNvpConfig::new(4, 4, &[8], 2.0)
+                .with_spline(8, 2.0)
+                .with_actnorm()
+                .with_shuffle(),
+            3,
+        ),
+    ];
+    for (config, seed) in cases {
+        let dim = config.dim;
+        let flow = perturbed(config, seed);
+        let x = points(7, dim, 0.3 * seed as f64);
+        assert!(
+            host::values(&x).iter().any(|v| v.abs() > 2.0),
+            "some points in the tails"
+        );
+        let (z, log_det) = flow.apply(&x).unwrap();
+        let (back, inverse_log_det) = flow.invert(&z).unwrap();
+        let err = max_difference(&x, &back);
+        assert!(err < 1e-10, "dim {dim}: inverse error {err:e}");
+        let (ld, ild) = (host::values(&log_det), host::values(&inverse_log_det));
+        assert!(ld.iter().any(|v| v.abs() > 0.1), "the flow is not the identity: {ld:?}");
+        let map = |v: &[f64]| {
+            let row = host::matrix(&Dev::default(), v.iter().copied(), 1, dim);
+            host::values(&flow.apply(&row).unwrap().0)
+        };
+        for r in 0..7 {
+            assert!(
+                (ld[r] + ild[r]).abs() < 1e-10,
+                "forward and inverse log-dets do not cancel"
+            );
+            let row = &host::values(&x)[r * dim..(r + 1) * dim];
+            let fd = log_det_by_differences(map, row);
+            assert!(
+                (fd - ld[r]).abs() < 1e-6,
+                "dim {dim} row {r}: log|det J| {} vs {fd}",
+                ld[r]
+            );
+        }
+    }
+}
+
+#[test]
+fn spline_flow_nll_parameter_gradients_match_finite_differences() {
+    let config = RealNvpConfig::new(3, 2, &[6], 2.0).with_spline(4, 2.0).with_actnorm();
+    let mut flow = perturbed(config, 4);
+    let x = points(6, 3, 1.1);
+    let check = GradientCheck {
+        entries: Entries::All,
+        floor: 1e-3,
+        ..GradientCheck::default()
+    };
+    let report = check_parameter_gradients(&mut flow, &NegativeLogLikelihood, &x, check).unwrap();
+    assert!(report.worst < 1e-6, "{report:?}");
+}
+
+/// Conditions of `rows` rows and `width` columns.
+fn conditions(rows: usize, width: usize, seed: u64) -> Matrix<f64, Dev> {
+    let mut rng = Rng::stream(seed, 5);
+    host::matrix(
+        &Dev::default(),
+        (0..rows * width).map(|_| rng.uniform_in(-1.5, 1.5)),
+        rows,
+        width,
+    )
+}
+
+/// A conditional flow (affine and spline) inverts for every condition, its log-determinant is
+/// the Jacobian's at that condition, and different conditions give different maps.
+#[test]
+fn conditional_flows_invert_for_every_condition() {
+    for (config, seed) in [
+        (RealNvpConfig::new(3, 4, &[8], 2.0).with_condition(2), 6),
+        (
+            RealNvpConfig::new(2, 3, &[8], 2.0)
+                .with_spline(5, 2.0)
+                .with_condition(3),
+            7,
+        ),
+    ] {
+        let (dim, width) = (config.dim, config.condition);
+        let flow = perturbed(config, seed);
+        let x = points(5, dim, 0.9);
+        let mut images = Vec::new();
+        for k in 0..4 {
+            let c = conditions(5, width, 10 + k);
+            let mut tp = Threaded::new(NoneTape);
+            let lp = host::values(&flow.log_prob_given(&mut tp, &x, Some(&c)).unwrap());
+            assert!(lp.iter().all(|v| v.is_finite()));
+            images.push(lp);
+            // Samples invert back to the latents' log-density for this condition.
+            let (samples, sample_lp) = flow.sample_given(&Dev::default(), &c, 3, k).unwrap();
+            let again = host::values(&flow.log_prob_given(&mut tp, &samples, Some(&c)).unwrap());
+            for (a, b) in host::values(&sample_lp).iter().zip(&again) {
+                assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+            }
+            // log p(x | c) = log 𝒩(f(x; c)) + log|det ∂f/∂x| with the Jacobian at fixed c.
+            for r in 0..5 {
+                let c_row: Vec<f64> = host::values(&c)[r * width..(r + 1) * width].to_vec();
+                let map = |v: &[f64]| {
+                    let dev = Dev::default();
+                    let xm = host::matrix(&dev, v.iter().copied(), 1, dim);
+                    let cm = host::matrix(&dev, c_row.iter().copied(), 1, width);
+                    latent(&flow, &xm, &cm)
+                };
+                let row = &host::values(&x)[r * dim..(r + 1) * dim];
+                let fd = log_det_by_differences(map, row);
+                let xm = host::matrix(&Dev::default(), row.iter().copied(), 1, dim);
+                let cm = host::matrix(&Dev::default(), c_row.iter().copied(), 1, width);
+                let z = latent(&flow, &xm, &cm);
+                let base: f64 = z.iter().map(|v| -0.5 * v * v - 0.918_938_533_204_672_7).sum();
+                assert!(
+                    (base + fd - images[k as usize][r]).abs() < 1e-6,
+                    "row {r} condition {k}"
+                );
+            }
+        }
+        let spread = (0..5).map(|r| (images[0][r] - images[1][r]).abs()).fold(0.0, f64::max);
+        assert!(spread > 1e-3, "the condition changes nothing: {spread}");
+    }
+}
+
+/// z = f(x; c) of the rows of `x` under their conditions.
+fn latent(flow: &RealNvp<f64, Dev>, x: &Matrix<f64, Dev>, c: &Matrix<f64, Dev>) -> Vec<f64> {
+    host::values(&flow.map_given(x, c).unwrap().0)
+}
+
+#[test]
+fn conditional_flow_nll_parameter_gradients_match_finite_differences() {
+    let config = RealNvpConfig::new(2, 2, &[6], 2.0)
+        .with_spline(4, 2.0)
+        .with_condition(2);
+    let mut flow = perturbed(config, 8);
+    // Training rows are [x, c].
+    let rows = host::matrix(&Dev::default(), (0..6 * 4).map(|i| (i as f64 * 0.37).cos() * 1.8), 6, 4);
+    let check = GradientCheck {
+        entries: Entries::All,
+        floor: 1e-3,
+        ..GradientCheck::default()
+    };
+    let report = check_parameter_gradients(&mut flow, &NegativeLogLikelihood, &rows, check).unwrap();
+    assert!(report.worst < 1e-6, "{report:?}");
+}
+
+#[test]
+fn bad_conditions_are_typed_errors() {
+    let flow = perturbed(RealNvpConfig::new(2, 2, &[4], 2.0).with_condition(3), 9);
+    let x = points(4, 2, 0.0);
+    let mut tp = Threaded::new(NoneTape);
+    let wrong = conditions(4, 2, 1);
+    match flow.log_prob_given(&mut tp, &x, Some(&wrong)) {
+        Err(TensorError::ShapeMismatch(m)) => assert!(m.contains("[4, 2]") || m.contains("(4, 2)"), "{m}"),
+        other => panic!("a condition of the wrong width: {other:?}"),
+    }
+    let short = conditions(3, 3, 1);
+    assert!(matches!(
+        flow.log_prob_given(&mut tp, &x, Some(&short)),
+        Err(TensorError::ShapeMismatch(_))
+    ));
+    match flow.apply(&x) {
+        Err(TensorError::ShapeMismatch(m)) => assert!(m.contains("no condition"), "{m}"),
+        other => panic!("a conditional flow without its condition: {other:?}"),
+    }
+    let nan = host::matrix(
+        &Dev::default(),
+        [0.0, 1.0, 2.0, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        4,
+        3,
+    );
+    match flow.sample_given(&Dev::default(), &nan, 0, 0) {
+        Err(TensorError::NonFiniteInput(m)) => assert!(m.contains("row 1, column 0"), "{m}"),
+        other => panic!("a NaN condition: {other:?}"),
+    }
+    let unconditional = perturbed(RealNvpConfig::new(2, 2, &[4], 2.0), 9);
+    assert!(unconditional.log_prob_given(&mut tp, &x, Some(&wrong)).is_err());
+    // Training rows must be [x, c].
+    let mut flow = flow;
+    let narrow = Rows::new(vec![0.1; 8 * 4], 4).unwrap();
+    let cfg = TrainConfig {
+        steps: 2,
+        batch_size: 4,
+        ..TrainConfig::default()
+    };
+    assert!(train(&mut flow, &narrow, &NegativeLogLikelihood, &cfg).is_err());
+    // Spline settings from a hand-written config are checked.
+    for bad in [
+        RealNvpConfig::new(2, 2, &[4], 2.0).with_spline(1, 2.0),
+        RealNvpConfig::new(2, 2, &[4], 2.0).with_spline(4, 0.0),
+    ] {
+        assert!(matches!(
+            RealNvp::<f64, Dev>::from_config(&bad, &Dev::default(), 0),
+            Err(TensorError::InvalidConfig(_))
+        ));
+    }
+}
+
+/// A spline flow (4 couplings, 8 bins on ±4) learns two moons by maximum likelihood, saves and
+/// loads through the checkpoint path, and samples with the log-density it reports.
+#[test]
+fn spline_flow_learns_two_moons_by_maximum_likelihood() {
+    let dev = Dev::default();
+    let data = Rows::new(two_moons(4000, 0.1, 1), 2).unwrap();
+    let held_out = host::matrix(&dev, two_moons(2000, 0.1, 2), 2000, 2);
+    let config = RealNvpConfig::new(2, 4, &[32, 32], 2.0).with_spline(8, 4.0);
+    let mut flow = RealNvp::<f32, Dev>::from_config(&config, &dev, 0).unwrap();
+    let nll = |f: &RealNvp<f32, Dev>| -> f64 {
+        -host::values(
+            &f.log_prob(&mut Threaded::new(NoneTape), &held_out)
+                .unwrap()
+                .mean::<(), _>(),
+        )[0]
+    };
+    let start = nll(&flow);
+    let dir = tempfile::tempdir().unwrap();
+    let best = dir.path().join("best.safetensors");
+    let steps = 1200;
+    let cfg = TrainConfig {
+        steps,
+        batch_size: 256,
+        learning_rate: 3e-3,
+        schedule: Schedule::Cosine {
+            warmup: 100,
+            total: steps,
+            min_factor: 0.02,
+        },
+        validation_fraction: 0.1,
+        eval_every: 200,
+        checkpoint: Some(best.clone()),
+        ..TrainConfig::default()
+    };
+    train(&mut flow, &data, &NegativeLogLikelihood, &cfg).unwrap();
+    let end = nll(&flow);
+    eprintln!("two moons (spline flow): held-out NLL {start:.3} -> {end:.3} nats (entropy floor ≈ 1.008)");
+    // Issue 11's goal is 1.10 nats (measured here: 1.052 after 1,200 steps).
+    assert!(start > 2.0 && end < 1.10 && end > 0.95, "held-out NLL {start} -> {end}");
+    let (back, header): (RealNvp<f32, Dev>, _) = checkpoint::load(&dev, &best).unwrap();
+    assert_eq!(header.kind, "realnvp");
+    assert_eq!(back.settings().spline, config.spline);
+    assert!(nll(&back) < 1.3);
+    let (x, lp) = back.sample(&dev, 500, 7, 0).unwrap();
+    let again = host::values(&back.log_prob(&mut Threaded::new(NoneTape), &x).unwrap());
+    for (a, b) in host::values(&lp).iter().zip(&again) {
+        assert!(a.is_finite() && (a - b).abs() < 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+}
