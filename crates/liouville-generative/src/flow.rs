@@ -5,7 +5,8 @@
 //!
 //! [`RealNvp`] chains couplings whose conditioning halves alternate (Dinh et al. 2017),
 //! optionally each preceded by Glow's ActNorm and a fixed random permutation (Kingma & Dhariwal
-//! 2018: actnorm → permutation → coupling is one flow step). The couplings are affine (RealNVP) or
+//! 2018: actnorm → permutation → coupling is one flow step) and optionally an invertible LU linear
+//! map (Glow's 1×1 convolution) before each coupling. The couplings are affine (RealNVP) or
 //! rational-quadratic splines (a neural spline flow, Durkan et al. 2019), and may all read a
 //! condition vector c (a conditional INN, Ardizzone et al. 2019: p(x | c)).
 //! [`NegativeLogLikelihood`] trains it by maximum likelihood on target-less rows (`[x, c]` for a
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actnorm::ActNorm;
 use crate::coupling::{Coupling, CouplingTransform, check_condition};
+use crate::lu::LuLinear;
 use crate::permutation::Permutation;
 use crate::spline::RationalQuadraticSpline;
 
@@ -48,6 +50,10 @@ pub struct RealNvpConfig {
     /// A fixed random permutation of the columns before every coupling (after its ActNorm).
     #[serde(default)]
     pub shuffle: bool,
+    /// An invertible LU linear map before every coupling (after its ActNorm and permutation):
+    /// Glow's actnorm → 1×1 convolution → coupling step, on vectors.
+    #[serde(default)]
+    pub lu: bool,
     /// Rational-quadratic spline couplings instead of affine ones (a neural spline flow).
     #[serde(default)]
     pub spline: Option<RationalQuadraticSpline>,
@@ -67,6 +73,7 @@ impl RealNvpConfig {
             clamp,
             actnorm: false,
             shuffle: false,
+            lu: false,
             spline: None,
             condition: 0,
         }
@@ -75,6 +82,11 @@ impl RealNvpConfig {
     /// affine ones; `from_config` checks the settings.
     pub fn with_spline(mut self, bins: usize, bound: f64) -> Self {
         self.spline = Some(RationalQuadraticSpline { bins, bound });
+        self
+    }
+    /// With an invertible LU linear map before every coupling.
+    pub fn with_lu(mut self) -> Self {
+        self.lu = true;
         self
     }
     /// Conditional on a vector of `width` columns: p(x | c).
@@ -112,6 +124,8 @@ pub struct RealNvp<E: Real, D: Device<E>> {
     actnorms: Vec<ActNorm<E, D>>,
     /// One per coupling when `config.shuffle`, else empty.
     permutations: Vec<Permutation<E, D>>,
+    /// One per coupling when `config.lu`, else empty.
+    linears: Vec<LuLinear<E, D>>,
 }
 
 impl<E: Real, D: Device<E>> RealNvp<E, D> {
@@ -151,6 +165,11 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
         Ok(())
     }
 
+    /// The LU linear maps, mutably (empty without `lu`).
+    pub fn linears_mut(&mut self) -> &mut [LuLinear<E, D>] {
+        &mut self.linears
+    }
+
     /// The ActNorms, mutably (empty without `actnorm`).
     pub fn actnorms_mut(&mut self) -> &mut [ActNorm<E, D>] {
         &mut self.actnorms
@@ -168,6 +187,9 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
             }
             if let Some(p) = self.permutations.get(k) {
                 y = p.apply(&y)?.0;
+            }
+            if let Some(l) = self.linears.get(k) {
+                y = l.apply(&y)?.0;
             }
             y = self.couplings[k].apply(&y)?.0;
         }
@@ -252,6 +274,10 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
             for k in (0..self.couplings.len()).rev() {
                 let out = self.couplings[k].run(tp, &y, condition, true)?;
                 y = accumulate(tp, &mut total, out);
+                if let Some(l) = self.linears.get(k) {
+                    let out = l.inverse(tp, &y)?;
+                    y = accumulate(tp, &mut total, out);
+                }
                 if let Some(p) = self.permutations.get(k) {
                     y = p.inverse(tp, &y)?.0;
                 }
@@ -268,6 +294,10 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
                 }
                 if let Some(p) = self.permutations.get(k) {
                     y = p.forward(tp, &y)?.0;
+                }
+                if let Some(l) = self.linears.get(k) {
+                    let out = l.forward(tp, &y)?;
+                    y = accumulate(tp, &mut total, out);
                 }
                 let out = self.couplings[k].run(tp, &y, condition, false)?;
                 y = accumulate(tp, &mut total, out);
@@ -411,18 +441,27 @@ impl<E: Real, D: Device<E>> Configured<E, D> for RealNvp<E, D> {
         } else {
             Vec::new()
         };
+        let linears = if c.lu {
+            (0..c.couplings)
+                .map(|_| LuLinear::new(device, c.dim))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             config: c.clone(),
             couplings,
             actnorms,
             permutations,
+            linears,
         })
     }
 }
 
 impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
-    /// `couplings.{k}.…`, then `actnorms.{k}.bias` / `.log_scale` (checkpoints of flows without
-    /// ActNorm keep their names).
+    /// `couplings.{k}.…`, then `actnorms.{k}.bias` / `.log_scale`, then `linears.{k}.lower` /
+    /// `.upper` / `.log_diagonal` (checkpoints of flows without ActNorm or LU maps keep their
+    /// names).
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
         let couplings = self
             .couplings
@@ -434,12 +473,18 @@ impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
             .iter()
             .enumerate()
             .flat_map(|(k, a)| prefixed(&format!("actnorms.{k}"), a.parameters()));
-        couplings.chain(actnorms).collect()
+        let linears = self
+            .linears
+            .iter()
+            .enumerate()
+            .flat_map(|(k, l)| prefixed(&format!("linears.{k}"), l.parameters()));
+        couplings.chain(actnorms).chain(linears).collect()
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
         let couplings = self.couplings.iter_mut().flat_map(|c| c.parameters_mut());
         couplings
             .chain(self.actnorms.iter_mut().flat_map(|a| a.parameters_mut()))
+            .chain(self.linears.iter_mut().flat_map(|l| l.parameters_mut()))
             .collect()
     }
 }

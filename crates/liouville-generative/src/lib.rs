@@ -8,6 +8,8 @@
 //! - [`spline`]: monotone rational-quadratic splines with identity tails (neural spline flows);
 //! - [`actnorm`]: Glow's ActNorm with data-dependent initialisation;
 //! - [`permutation`]: fixed (reversed or seeded random) column permutations;
+//! - [`lu`]: invertible linear maps W = LU (Glow's 1×1 convolution on vectors);
+//! - [`maf`]: masked autoregressive flows (MADE layers, one pass to evaluate, d to sample);
 //! - [`flow`]: the coupling flow — RealNVP or a neural spline flow, unconditional or conditional
 //!   (log p(x) and log p(x | c), sampling, maximum-likelihood loss on target-less rows, typed
 //!   config and checkpoints);
@@ -23,7 +25,6 @@
 //!   reverse KL and/or on samples by likelihood, reweighted to the target (ln Z, ESS,
 //!   observables), with Metropolis reference samples.
 //!
-//! MAF and Glow's 1×1 / LU maps are still to come (issue 11).
 
 pub mod actnorm;
 pub mod boltzmann;
@@ -31,6 +32,8 @@ pub mod coupling;
 pub mod datasets;
 pub mod flow;
 pub mod gan;
+pub mod lu;
+pub mod maf;
 pub mod permutation;
 pub mod rbm;
 pub mod spline;

@@ -45,8 +45,32 @@ fn reverse_kl_and_likelihood_gradients_match_finite_differences() {
         entries: Entries::All,
         floor: 1e-3,
     };
-    for (reverse_kl, likelihood, beta) in [(1.0, 0.0, 1.0), (1.0, 0.5, 0.3), (0.0, 1.0, 1.0)] {
-        let mut flow = perturbed(2, 3, 5);
+    // Affine couplings, then spline couplings after ActNorms and LU maps, whose inverse (the
+    // reverse KL's path) is traced through triangular solves and spline roots.
+    let glow_spline = RealNvpConfig::new(2, 3, &[8, 8], 2.0)
+        .with_spline(5, 2.0)
+        .with_actnorm()
+        .with_lu();
+    for (reverse_kl, likelihood, beta, config) in [
+        (1.0, 0.0, 1.0, None),
+        (1.0, 0.5, 0.3, None),
+        (0.0, 1.0, 1.0, None),
+        (1.0, 0.0, 1.0, Some(glow_spline.clone())),
+        (1.0, 0.5, 0.3, Some(glow_spline.clone())),
+    ] {
+        let mut flow = match config {
+            None => perturbed(2, 3, 5),
+            Some(c) => {
+                let mut f = RealNvp::<f64, Dev>::from_config(&c, &Dev::default(), 5).unwrap();
+                f.perturb_conditioners(0.6, 5).unwrap();
+                for (k, l) in f.linears_mut().iter_mut().enumerate() {
+                    l.randomise(0.5, k as u64).unwrap();
+                }
+                f.initialise_actnorm(&host::matrix(&Dev::default(), points(8, 2, 1.7), 8, 2))
+                    .unwrap();
+                f
+            }
+        };
         let loss = BoltzmannLoss {
             target: &target,
             beta,

@@ -1,4 +1,4 @@
-//! Neural spline flows and conditional flows (f64): inverse(forward(x)) = x to 1e-10 with points
+//! Neural spline flows, LU linear maps and conditional flows (f64): inverse(forward(x)) = x to 1e-10 with points
 //! inside and outside the splines' bound, log|det J| against the log-determinant of a
 //! finite-difference Jacobian, NLL parameter gradients against finite differences, conditional
 //! flows inverting for every condition, a spline flow learning two moons, and bad conditions.
@@ -31,6 +31,9 @@ fn perturbed(config: RealNvpConfig, seed: u64) -> RealNvp<f64, Dev> {
         let last = net.weights.len() - 1;
         let (rows, cols) = *net.weights[last].shape();
         net.weights[last] = host::matrix(&dev, (0..rows * cols).map(|_| rng.uniform_in(-0.8, 0.8)), rows, cols);
+    }
+    for (k, l) in flow.linears_mut().iter_mut().enumerate() {
+        l.randomise(0.6, seed + k as u64).unwrap();
     }
     if config.actnorm {
         let x = host::matrix(
@@ -107,6 +110,15 @@ fn spline_flows_invert_and_match_the_jacobian() {
                 .with_shuffle(),
             3,
         ),
+        // Glow's full step with LU maps, affine and spline couplings.
+        (
+            RealNvpConfig::new(3, 3, &[8], 2.0)
+                .with_actnorm()
+                .with_shuffle()
+                .with_lu(),
+            4,
+        ),
+        (RealNvpConfig::new(6, 2, &[8], 2.0).with_spline(4, 2.0).with_lu(), 5),
     ];
     for (config, seed) in cases {
         let dim = config.dim;
@@ -144,7 +156,10 @@ fn spline_flows_invert_and_match_the_jacobian() {
 
 #[test]
 fn spline_flow_nll_parameter_gradients_match_finite_differences() {
-    let config = RealNvpConfig::new(3, 2, &[6], 2.0).with_spline(4, 2.0).with_actnorm();
+    let config = RealNvpConfig::new(3, 2, &[6], 2.0)
+        .with_spline(4, 2.0)
+        .with_actnorm()
+        .with_lu();
     let mut flow = perturbed(config, 4);
     let x = points(6, 3, 1.1);
     let check = GradientCheck {

@@ -1,10 +1,9 @@
-//! `cargo xtask reproduce flows`: RealNVP and a neural spline flow on two moons (noise 0.1), trained
-//! by maximum likelihood as nflows' and FrEIA's examples do, RealNVP with and without Glow's
-//! ActNorm and column shuffling, all
-//! scored by the held-out negative log-likelihood against the data's entropy (the lowest NLL any
-//! model can reach, 1.008 ± 0.005 nats; `shared/reference/README.md`). Writes
-//! `docs/results/flows.md` with density maps (learned p(x) with samples over it) and the
-//! validation curves.
+//! `cargo xtask reproduce flows`: RealNVP (plain, in Glow's ActNorm → permutation steps, and in
+//! Glow's ActNorm → LU linear map steps), a neural spline flow and a MAF on two moons (noise 0.1),
+//! trained by maximum likelihood as nflows' and FrEIA's examples do, all scored by the held-out
+//! negative log-likelihood against the data's entropy (the lowest NLL any model can reach,
+//! 1.008 ± 0.005 nats; `shared/reference/README.md`). Writes `docs/results/flows.md` with density
+//! maps (learned p(x) with samples over it) and the validation curves.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -12,6 +11,7 @@ use std::time::Instant;
 use liouville::plot::{DensityMap, Series, density_map, line_chart};
 use liouville_generative::datasets::two_moons;
 use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
+use liouville_generative::maf::{Maf, MafConfig};
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
@@ -31,13 +31,47 @@ const TRAIN_POINTS: usize = 10_000;
 const HELD_OUT_POINTS: usize = 5_000;
 const NOISE: f64 = 0.1;
 
-type Flow = RealNvp<f32, HostDevice>;
+/// The architectures compared.
+enum Architecture {
+    /// RealNVP or a neural spline flow, with or without Glow's layers.
+    Coupling(RealNvpConfig),
+    /// A masked autoregressive flow.
+    Autoregressive(MafConfig),
+}
+
+/// A trained flow of either architecture.
+enum Flow {
+    Coupling(RealNvp<f32, HostDevice>),
+    Autoregressive(Maf<f32, HostDevice>),
+}
+
+impl Flow {
+    /// log p(x) of every row.
+    fn log_prob(&self, x: &Matrix<f32, HostDevice>) -> Result<Vec<f64>, String> {
+        let mut tp = Threaded::new(NoneTape);
+        let lp = match self {
+            Flow::Coupling(f) => f.log_prob(&mut tp, x),
+            Flow::Autoregressive(f) => f.log_prob(&mut tp, x),
+        };
+        Ok(host::values(&lp.map_err(|e| e.to_string())?))
+    }
+
+    /// `rows` samples, row-major.
+    fn sample(&self, rows: usize, seed: u64) -> Result<Vec<f64>, String> {
+        let dev = HostDevice::default();
+        let x = match self {
+            Flow::Coupling(f) => f.sample(&dev, rows, seed, 0),
+            Flow::Autoregressive(f) => f.sample(&dev, rows, seed, 0),
+        };
+        Ok(host::values(&x.map_err(|e| e.to_string())?.0))
+    }
+}
 
 /// One model of the comparison.
 struct Variant {
     name: &'static str,
     file: &'static str,
-    config: RealNvpConfig,
+    architecture: Architecture,
 }
 
 fn variants() -> Vec<Variant> {
@@ -46,27 +80,39 @@ fn variants() -> Vec<Variant> {
         Variant {
             name: "RealNVP, 8 affine couplings (2 → 64 → 64 → 2 conditioners)",
             file: "realnvp",
-            config: base.clone(),
+            architecture: Architecture::Coupling(base.clone()),
         },
         Variant {
             name: "same, each coupling after an ActNorm and a fixed random permutation (Glow's step)",
             file: "realnvp_actnorm",
-            config: base.with_actnorm().with_shuffle(),
+            architecture: Architecture::Coupling(base.clone().with_actnorm().with_shuffle()),
+        },
+        Variant {
+            name: "same, each coupling after an ActNorm and an LU-parameterised invertible linear map (Glow's step with its 1×1 convolution)",
+            file: "realnvp_glow_lu",
+            architecture: Architecture::Coupling(base.with_actnorm().with_lu()),
         },
         Variant {
             name: "neural spline flow, 4 rational-quadratic spline couplings (8 bins on ±4, identity tails; 2 → 64 → 64 → 23 conditioners)",
             file: "spline",
-            config: RealNvpConfig::new(2, 4, &[64, 64], 2.0).with_spline(8, 4.0),
+            architecture: Architecture::Coupling(RealNvpConfig::new(2, 4, &[64, 64], 2.0).with_spline(8, 4.0)),
+        },
+        Variant {
+            name: "MAF, 8 masked autoregressive layers with reversals between them (MADE 2 → 64 → 64 → 4)",
+            file: "maf",
+            architecture: Architecture::Autoregressive(MafConfig {
+                dim: 2,
+                layers: 8,
+                hidden: vec![64, 64],
+                clamp: 2.0,
+            }),
         },
     ]
 }
 
 /// Held-out NLL (nats, mean over points) and its standard error over points.
 fn held_out_nll(flow: &Flow, x: &Matrix<f32, HostDevice>) -> Result<(f64, f64), String> {
-    let lp = flow
-        .log_prob(&mut Threaded::new(NoneTape), x)
-        .map_err(|e| e.to_string())?;
-    let nll: Vec<f64> = host::values(&lp).iter().map(|v| -v).collect();
+    let nll: Vec<f64> = flow.log_prob(x)?.iter().map(|v| -v).collect();
     if nll.iter().any(|v| !v.is_finite()) {
         return Err("a held-out point has a non-finite log-density".into());
     }
@@ -86,10 +132,6 @@ fn train_one(variant: &Variant, seed: u64, steps: usize, held_out: &Matrix<f32, 
     let dev = HostDevice::default();
     let points = two_moons(TRAIN_POINTS, NOISE, 100 + seed);
     let data = Rows::new(points.clone(), 2).map_err(|e| e.to_string())?;
-    let mut flow = Flow::from_config(&variant.config, &dev, seed).map_err(|e| e.to_string())?;
-    // Glow's data-dependent initialisation on the first 1,000 training points.
-    let first = host::matrix(&dev, points[..2000].iter().copied(), 1000, 2);
-    flow.initialise_actnorm(&first).map_err(|e| e.to_string())?;
     let cfg = TrainConfig {
         steps,
         batch_size: 256,
@@ -104,7 +146,22 @@ fn train_one(variant: &Variant, seed: u64, steps: usize, held_out: &Matrix<f32, 
         seed,
         ..TrainConfig::default()
     };
-    let report = train(&mut flow, &data, &NegativeLogLikelihood, &cfg).map_err(|e| e.to_string())?;
+    let err = |e: liouville_tensor::TensorError| e.to_string();
+    let (report, flow) = match &variant.architecture {
+        Architecture::Coupling(config) => {
+            let mut flow = RealNvp::<f32, HostDevice>::from_config(config, &dev, seed).map_err(err)?;
+            // Glow's data-dependent initialisation on the first 1,000 training points.
+            let first = host::matrix(&dev, points[..2000].iter().copied(), 1000, 2);
+            flow.initialise_actnorm(&first).map_err(err)?;
+            let report = train(&mut flow, &data, &NegativeLogLikelihood, &cfg).map_err(err)?;
+            (report, Flow::Coupling(flow))
+        }
+        Architecture::Autoregressive(config) => {
+            let mut flow = Maf::<f32, HostDevice>::from_config(config, &dev, seed).map_err(err)?;
+            let report = train(&mut flow, &data, &NegativeLogLikelihood, &cfg).map_err(err)?;
+            (report, Flow::Autoregressive(flow))
+        }
+    };
     let curve = report.validation_curve.iter().map(|&(s, l)| (s as f64, l)).collect();
     Ok(Run {
         nll: held_out_nll(&flow, held_out)?,
@@ -130,12 +187,8 @@ fn density_grid(flow: &Flow) -> Result<DensityAndSamples, String> {
         })
         .collect();
     let grid = host::matrix(&dev, cells, nx * ny, 2);
-    let lp = flow
-        .log_prob(&mut Threaded::new(NoneTape), &grid)
-        .map_err(|e| e.to_string())?;
-    let density = host::values(&lp).iter().map(|v| v.exp()).collect();
-    let (x, _) = flow.sample(&dev, 600, 7, 0).map_err(|e| e.to_string())?;
-    let s = host::values(&x);
+    let density = flow.log_prob(&grid)?.iter().map(|v| v.exp()).collect();
+    let s = flow.sample(600, 7)?;
     Ok((density, s.chunks(2).map(|p| (p[0], p[1])).collect()))
 }
 
