@@ -1,6 +1,7 @@
 //! Toy densities for generative models, seeded (`liouville_base::random`): two moons (the
 //! density-estimation benchmark of nflows' and normflows' examples, after scikit-learn's
-//! `make_moons`).
+//! `make_moons`), gan_toy.py's 8 Gaussians, and the pinwheel (Johnson et al. 2016; FFJORD's toy
+//! data).
 
 use liouville_base::random::Rng;
 
@@ -51,9 +52,62 @@ pub fn eight_gaussians(n: usize, seed: u64) -> Vec<f64> {
     out
 }
 
+/// Arms of [`pinwheel`].
+pub const PINWHEEL_ARMS: usize = 5;
+/// Radial and tangential standard deviations and the spiral rate of [`pinwheel`].
+const PINWHEEL_SHAPE: (f64, f64, f64) = (0.3, 0.1, 0.25);
+
+/// `n` points of the pinwheel (Johnson et al. 2016, as FFJORD's toy data draws it), row-major
+/// `[n, 2]`: point i belongs to arm k = i mod 5 at angle a_k = 2πk/5; f = (1 + 0.3 ε₁, 0.1 ε₂)
+/// with standard normal ε, θ = a_k + 0.25 e^{f₁}, and x = 2 fR with R = [[cos θ, −sin θ],
+/// [sin θ, cos θ]], i.e. x = 2 (f₁ cos θ + f₂ sin θ, −f₁ sin θ + f₂ cos θ).
+pub fn pinwheel(n: usize, seed: u64) -> Vec<f64> {
+    let (radial, tangential, rate) = PINWHEEL_SHAPE;
+    let mut rng = Rng::stream(seed, 0x9_0000);
+    let mut out = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        let arm = (i % PINWHEEL_ARMS) as f64 * std::f64::consts::TAU / PINWHEEL_ARMS as f64;
+        let f1 = 1.0 + radial * rng.normal();
+        let f2 = tangential * rng.normal();
+        let (s, c) = (arm + rate * f1.exp()).sin_cos();
+        out.push(2.0 * (f1 * c + f2 * s));
+        out.push(2.0 * (-f1 * s + f2 * c));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Undoing the spiral (polar angle −φ minus 0.25 e^{|x|/2}) lands every point near one of the
+    /// five arm angles, a fifth of the points on each; the tangential spread (0.1 against a
+    /// radius ≈ 1) allows ≈ 0.1 rad, the test 0.45.
+    #[test]
+    fn pinwheel_points_lie_on_five_spiral_arms() {
+        let x = pinwheel(10_000, 4);
+        assert_eq!(x, pinwheel(10_000, 4));
+        assert_ne!(x, pinwheel(10_000, 5));
+        let tau = std::f64::consts::TAU;
+        let mut counts = [0usize; PINWHEEL_ARMS];
+        let mut far = 0;
+        for p in x.chunks(2) {
+            let r = (p[0] * p[0] + p[1] * p[1]).sqrt() / 2.0;
+            let unwound = (-p[1].atan2(p[0]) - 0.25 * r.exp()).rem_euclid(tau);
+            let (arm, gap) = (0..PINWHEEL_ARMS)
+                .map(|k| {
+                    let d = (unwound - k as f64 * tau / PINWHEEL_ARMS as f64).rem_euclid(tau);
+                    (k, d.min(tau - d))
+                })
+                .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+            if gap > 0.45 {
+                far += 1;
+            }
+            counts[arm] += 1;
+        }
+        assert!(far < 100, "{far} of 10,000 points off every arm");
+        assert!(counts.iter().all(|&c| (1900..2100).contains(&c)), "{counts:?}");
+    }
 
     #[test]
     fn eight_gaussians_sit_on_their_modes() {

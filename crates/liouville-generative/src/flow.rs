@@ -1,5 +1,6 @@
 //! Normalizing flows (Rezende & Mohamed 2015; Papamakarios et al. 2021): an invertible f from data
-//! x to a latent z with a standard normal base, so that by the change of variables
+//! x to a latent z with a standard normal base (or a learnable diagonal Gaussian, which is the
+//! same flow followed by a standardising affine map), so that by the change of variables
 //!
 //! log p(x) = log 𝒩(f(x); 0, I) + log|det ∂f/∂x|.
 //!
@@ -60,6 +61,9 @@ pub struct RealNvpConfig {
     /// Width of the condition vector every coupling reads (0: an unconditional flow).
     #[serde(default)]
     pub condition: usize,
+    /// A learnable diagonal Gaussian base 𝒩(μ, diag σ²) instead of 𝒩(0, I) (starting at it).
+    #[serde(default)]
+    pub learnable_base: bool,
 }
 
 impl RealNvpConfig {
@@ -76,6 +80,7 @@ impl RealNvpConfig {
             lu: false,
             spline: None,
             condition: 0,
+            learnable_base: false,
         }
     }
     /// With rational-quadratic spline couplings (`bins` bins on [−`bound`, `bound`]) instead of
@@ -87,6 +92,11 @@ impl RealNvpConfig {
     /// With an invertible LU linear map before every coupling.
     pub fn with_lu(mut self) -> Self {
         self.lu = true;
+        self
+    }
+    /// With a learnable diagonal Gaussian base.
+    pub fn with_learnable_base(mut self) -> Self {
+        self.learnable_base = true;
         self
     }
     /// Conditional on a vector of `width` columns: p(x | c).
@@ -114,8 +124,8 @@ impl RealNvpConfig {
 }
 
 /// A coupling flow: affine (RealNVP) or spline couplings with alternating halves, optionally
-/// conditional, standard normal base, and optionally an ActNorm and a permutation before each
-/// coupling.
+/// conditional, standard normal or learnable diagonal Gaussian base, and optionally an ActNorm, a
+/// permutation and an LU linear map before each coupling.
 #[derive(Debug, Clone)]
 pub struct RealNvp<E: Real, D: Device<E>> {
     config: RealNvpConfig,
@@ -126,6 +136,12 @@ pub struct RealNvp<E: Real, D: Device<E>> {
     permutations: Vec<Permutation<E, D>>,
     /// One per coupling when `config.lu`, else empty.
     linears: Vec<LuLinear<E, D>>,
+    /// The learnable base as its standardising map z = (y − μ)/σ (an ActNorm with b = −μ,
+    /// s = −ln σ), last in the chain, when `config.learnable_base`. Since
+    /// log 𝒩(y; μ, diag σ²) = log 𝒩((y − μ)/σ; 0, I) − Σ ln σ, a flow ending in it with a standard
+    /// normal base *is* the flow with the Gaussian base, so every user of the standard normal
+    /// (sampling, Boltzmann generators, conditional flows) gets it unchanged.
+    base: Option<ActNorm<E, D>>,
 }
 
 impl<E: Real, D: Device<E>> RealNvp<E, D> {
@@ -163,6 +179,21 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
             );
         }
         Ok(())
+    }
+
+    /// (μ, σ) of the learnable diagonal Gaussian base, or `None` for the fixed 𝒩(0, I).
+    pub fn base_distribution(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        self.base.as_ref().map(|b| {
+            (
+                b.bias().iter().map(|v| -v).collect(),
+                b.log_scale().iter().map(|s| (-s).exp()).collect(),
+            )
+        })
+    }
+
+    /// The learnable base's standardising map, mutably (`None` without `learnable_base`).
+    pub fn base_mut(&mut self) -> Option<&mut ActNorm<E, D>> {
+        self.base.as_mut()
     }
 
     /// The LU linear maps, mutably (empty without `lu`).
@@ -271,6 +302,10 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
         let mut y = x.clone();
         let mut total: Option<Vector<E, D>> = None;
         if inverse {
+            if let Some(b) = &self.base {
+                let out = b.inverse(tp, &y)?;
+                y = accumulate(tp, &mut total, out);
+            }
             for k in (0..self.couplings.len()).rev() {
                 let out = self.couplings[k].run(tp, &y, condition, true)?;
                 y = accumulate(tp, &mut total, out);
@@ -300,6 +335,10 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
                     y = accumulate(tp, &mut total, out);
                 }
                 let out = self.couplings[k].run(tp, &y, condition, false)?;
+                y = accumulate(tp, &mut total, out);
+            }
+            if let Some(b) = &self.base {
+                let out = b.forward(tp, &y)?;
                 y = accumulate(tp, &mut total, out);
             }
         }
@@ -448,20 +487,26 @@ impl<E: Real, D: Device<E>> Configured<E, D> for RealNvp<E, D> {
         } else {
             Vec::new()
         };
+        let base = if c.learnable_base {
+            Some(ActNorm::new(device, c.dim)?)
+        } else {
+            None
+        };
         Ok(Self {
             config: c.clone(),
             couplings,
             actnorms,
             permutations,
             linears,
+            base,
         })
     }
 }
 
 impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
     /// `couplings.{k}.…`, then `actnorms.{k}.bias` / `.log_scale`, then `linears.{k}.lower` /
-    /// `.upper` / `.log_diagonal` (checkpoints of flows without ActNorm or LU maps keep their
-    /// names).
+    /// `.upper` / `.log_diagonal`, then `base.bias` / `base.log_scale` (checkpoints of flows
+    /// without ActNorm, LU maps or a learnable base keep their names).
     fn parameters(&self) -> Vec<(String, ParamRef<'_, E, D>)> {
         let couplings = self
             .couplings
@@ -478,13 +523,15 @@ impl<E: Real, D: Device<E>> Module<E, D> for RealNvp<E, D> {
             .iter()
             .enumerate()
             .flat_map(|(k, l)| prefixed(&format!("linears.{k}"), l.parameters()));
-        couplings.chain(actnorms).chain(linears).collect()
+        let base = self.base.iter().flat_map(|b| prefixed("base", b.parameters()));
+        couplings.chain(actnorms).chain(linears).chain(base).collect()
     }
     fn parameters_mut(&mut self) -> Vec<ParamMut<'_, E, D>> {
         let couplings = self.couplings.iter_mut().flat_map(|c| c.parameters_mut());
         couplings
             .chain(self.actnorms.iter_mut().flat_map(|a| a.parameters_mut()))
             .chain(self.linears.iter_mut().flat_map(|l| l.parameters_mut()))
+            .chain(self.base.iter_mut().flat_map(|b| b.parameters_mut()))
             .collect()
     }
 }

@@ -1,5 +1,5 @@
 //! `liouville generative train|sample|eval|boltzmann`: the generative models on rows of data, named
-//! (two moons, 8 Gaussians, a pendulum energy shell) or read from a CSV file.
+//! (two moons, 8 Gaussians, the pinwheel, a pendulum energy shell) or read from a CSV file.
 //!
 //! `train` writes a typed checkpoint (the best validation model for flows and VAEs, the last for
 //! GANs); `sample` reads any of them back and writes samples as CSV; `eval` scores a checkpoint
@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use liouville_generative::datasets::{eight_gaussians, two_moons};
+use liouville_generative::datasets::{eight_gaussians, pinwheel, two_moons};
 use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
 use liouville_generative::gan::train::{GanTrainConfig, train as train_gan};
 use liouville_generative::gan::{Gan, GanConfig, Objective};
@@ -199,7 +199,7 @@ pub enum ModelName {
 /// Where rows come from.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
-    /// `two-moons`, `eight-gaussians`, `pendulum-shell` (states of H = p²/2 + 1 − cos q = 1,
+    /// `two-moons`, `eight-gaussians`, `pinwheel`, `pendulum-shell` (states of H = p²/2 + 1 − cos q = 1,
     /// uniform in time) or a CSV file with a header row.
     #[arg(long)]
     pub data: String,
@@ -294,6 +294,7 @@ fn load_rows(d: &DataArgs) -> Result<Rows, String> {
     let (values, width) = match d.data.as_str() {
         "two-moons" => (two_moons(d.rows, 0.1, d.data_seed), 2),
         "eight-gaussians" => (eight_gaussians(d.rows, d.data_seed), 2),
+        "pinwheel" => (pinwheel(d.rows, d.data_seed), 2),
         "pendulum-shell" => {
             let p = Pendulum::new(1.0, 1.0, 1.0).map_err(|e| e.to_string())?;
             (
@@ -550,7 +551,20 @@ pub fn eval(args: &EvalArgs) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::energy_distance;
+    use super::{DataArgs, energy_distance, load_rows};
+
+    #[test]
+    fn named_data_sets_load_as_their_generators_draw_them() {
+        let args = |name: &str| DataArgs {
+            data: name.into(),
+            rows: 50,
+            data_seed: 3,
+        };
+        let rows = load_rows(&args("pinwheel")).unwrap();
+        assert_eq!(rows.width, 2);
+        assert_eq!(rows.values, liouville_generative::datasets::pinwheel(50, 3));
+        assert!(load_rows(&args("no-such-set.csv")).is_err());
+    }
 
     #[test]
     fn energy_distance_separates_shifted_sets() {
