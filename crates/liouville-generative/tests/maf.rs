@@ -3,8 +3,9 @@
 //! differences (through the density pass) and through the sampling pass, two moons by maximum
 //! likelihood with a checkpoint that loads, and bad input.
 
+mod common;
+
 use liouville_base::random::Rng;
-use liouville_generative::datasets::two_moons;
 use liouville_generative::flow::NegativeLogLikelihood;
 use liouville_generative::maf::{Maf, MafConfig};
 use liouville_tensor::bijection::Bijection;
@@ -12,11 +13,10 @@ use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::optim::Schedule;
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
-use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
-use liouville_tensor::train::{Loss, Rows, TrainConfig, train};
+use liouville_tensor::testing::{Entries, GradientCheck, bijection_log_det_by_differences, check_parameter_gradients};
+use liouville_tensor::train::{Loss, train};
 use liouville_tensor::{TensorError, host};
 
 type Dev = HostDevice;
@@ -54,41 +54,7 @@ fn points(rows: usize, dim: usize, phase: f64) -> Matrix<f64, Dev> {
 }
 
 fn log_det_by_differences(flow: &Maf<f64, Dev>, x: &[f64]) -> f64 {
-    let n = x.len();
-    let map = |v: &[f64]| {
-        host::values(
-            &flow
-                .apply(&host::matrix(&Dev::default(), v.iter().copied(), 1, n))
-                .unwrap()
-                .0,
-        )
-    };
-    let h = 1e-6;
-    let mut jac = vec![vec![0.0; n]; n];
-    for j in 0..n {
-        let (mut up, mut down) = (x.to_vec(), x.to_vec());
-        up[j] += h;
-        down[j] -= h;
-        let (fu, fd) = (map(&up), map(&down));
-        for i in 0..n {
-            jac[i][j] = (fu[i] - fd[i]) / (2.0 * h);
-        }
-    }
-    let mut log_det = 0.0;
-    for c in 0..n {
-        let p = (c..n)
-            .max_by(|&a, &b| jac[a][c].abs().total_cmp(&jac[b][c].abs()))
-            .unwrap();
-        jac.swap(p, c);
-        log_det += jac[c][c].abs().ln();
-        for r in c + 1..n {
-            let f = jac[r][c] / jac[c][c];
-            for k in c..n {
-                jac[r][k] -= f * jac[c][k];
-            }
-        }
-    }
-    log_det
+    bijection_log_det_by_differences(flow, &Dev::default(), x)
 }
 
 #[test]
@@ -169,8 +135,7 @@ fn gradients_through_the_sampling_pass_match_finite_differences() {
 #[test]
 fn maf_learns_two_moons_by_maximum_likelihood() {
     let dev = Dev::default();
-    let data = Rows::new(two_moons(4000, 0.1, 1), 2).unwrap();
-    let held_out = host::matrix(&dev, two_moons(2000, 0.1, 2), 2000, 2);
+    let (data, held_out) = common::two_moons_sets();
     let c = MafConfig {
         dim: 2,
         layers: 6,
@@ -178,31 +143,11 @@ fn maf_learns_two_moons_by_maximum_likelihood() {
         clamp: 2.0,
     };
     let mut flow = Maf::<f32, Dev>::from_config(&c, &dev, 0).unwrap();
-    let nll = |f: &Maf<f32, Dev>| -> f64 {
-        -host::values(
-            &f.log_prob(&mut Threaded::new(NoneTape), &held_out)
-                .unwrap()
-                .mean::<(), _>(),
-        )[0]
-    };
+    let nll = |f: &Maf<f32, Dev>| common::mean_nll(f.log_prob(&mut Threaded::new(NoneTape), &held_out).unwrap());
     let start = nll(&flow);
     let dir = tempfile::tempdir().unwrap();
     let best = dir.path().join("best.safetensors");
-    let steps = 1500;
-    let cfg = TrainConfig {
-        steps,
-        batch_size: 256,
-        learning_rate: 3e-3,
-        schedule: Schedule::Cosine {
-            warmup: 100,
-            total: steps,
-            min_factor: 0.02,
-        },
-        validation_fraction: 0.1,
-        eval_every: 250,
-        checkpoint: Some(best.clone()),
-        ..TrainConfig::default()
-    };
+    let cfg = common::fit(1500, 3e-3, 250, best.clone());
     train(&mut flow, &data, &NegativeLogLikelihood, &cfg).unwrap();
     let end = nll(&flow);
     eprintln!("two moons (MAF): held-out NLL {start:.3} -> {end:.3} nats (entropy floor ≈ 1.008)");
@@ -211,10 +156,8 @@ fn maf_learns_two_moons_by_maximum_likelihood() {
     assert_eq!(header.kind, "maf");
     assert!(nll(&back) < 1.35);
     let (x, lp) = back.sample(&dev, 300, 7, 0).unwrap();
-    let again = host::values(&back.log_prob(&mut Threaded::new(NoneTape), &x).unwrap());
-    for (a, b) in host::values(&lp).iter().zip(&again) {
-        assert!(a.is_finite() && (a - b).abs() < 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
-    }
+    let again = back.log_prob(&mut Threaded::new(NoneTape), &x).unwrap();
+    common::assert_samples_carry_their_log_density(&lp, &again);
 }
 
 #[test]

@@ -3,18 +3,18 @@
 //! finite-difference Jacobian, NLL parameter gradients against finite differences, conditional
 //! flows inverting for every condition, a spline flow learning two moons, and bad conditions.
 
+mod common;
+
 use liouville_base::random::Rng;
-use liouville_generative::datasets::two_moons;
 use liouville_generative::flow::{NegativeLogLikelihood, RealNvp, RealNvpConfig};
 use liouville_tensor::bijection::Bijection;
 use liouville_tensor::checkpoint;
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
 use liouville_tensor::dfdx::prelude::*;
-use liouville_tensor::optim::Schedule;
 use liouville_tensor::shapes::Matrix;
 use liouville_tensor::tape::Threaded;
-use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients};
+use liouville_tensor::testing::{Entries, GradientCheck, check_parameter_gradients, log_abs_det_by_differences};
 use liouville_tensor::train::{Rows, TrainConfig, train};
 use liouville_tensor::{TensorError, host};
 
@@ -55,37 +55,6 @@ fn points(rows: usize, dim: usize, phase: f64) -> Matrix<f64, Dev> {
         rows,
         dim,
     )
-}
-
-/// log|det| of the central-difference Jacobian of `map` at `x` (Gaussian elimination).
-fn log_det_by_differences(map: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> f64 {
-    let n = x.len();
-    let h = 1e-6;
-    let mut jac = vec![vec![0.0; n]; n];
-    for j in 0..n {
-        let (mut up, mut down) = (x.to_vec(), x.to_vec());
-        up[j] += h;
-        down[j] -= h;
-        let (fu, fd) = (map(&up), map(&down));
-        for i in 0..n {
-            jac[i][j] = (fu[i] - fd[i]) / (2.0 * h);
-        }
-    }
-    let mut log_det = 0.0;
-    for c in 0..n {
-        let p = (c..n)
-            .max_by(|&a, &b| jac[a][c].abs().total_cmp(&jac[b][c].abs()))
-            .unwrap();
-        jac.swap(p, c);
-        log_det += jac[c][c].abs().ln();
-        for r in c + 1..n {
-            let f = jac[r][c] / jac[c][c];
-            for k in c..n {
-                jac[r][k] -= f * jac[c][k];
-            }
-        }
-    }
-    log_det
 }
 
 fn max_difference(a: &Matrix<f64, Dev>, b: &Matrix<f64, Dev>) -> f64 {
@@ -144,7 +113,7 @@ fn spline_flows_invert_and_match_the_jacobian() {
                 "forward and inverse log-dets do not cancel"
             );
             let row = &host::values(&x)[r * dim..(r + 1) * dim];
-            let fd = log_det_by_differences(map, row);
+            let fd = log_abs_det_by_differences(map, row);
             assert!(
                 (fd - ld[r]).abs() < 1e-6,
                 "dim {dim} row {r}: log|det J| {} vs {fd}",
@@ -275,7 +244,7 @@ fn conditional_flows_invert_for_every_condition() {
                     latent(&flow, &xm, &cm)
                 };
                 let row = &host::values(&x)[r * dim..(r + 1) * dim];
-                let fd = log_det_by_differences(map, row);
+                let fd = log_abs_det_by_differences(map, row);
                 let xm = host::matrix(&Dev::default(), row.iter().copied(), 1, dim);
                 let cm = host::matrix(&Dev::default(), c_row.iter().copied(), 1, width);
                 let z = latent(&flow, &xm, &cm);
@@ -370,35 +339,14 @@ fn bad_conditions_are_typed_errors() {
 #[test]
 fn spline_flow_learns_two_moons_by_maximum_likelihood() {
     let dev = Dev::default();
-    let data = Rows::new(two_moons(4000, 0.1, 1), 2).unwrap();
-    let held_out = host::matrix(&dev, two_moons(2000, 0.1, 2), 2000, 2);
+    let (data, held_out) = common::two_moons_sets();
     let config = RealNvpConfig::new(2, 4, &[32, 32], 2.0).with_spline(8, 4.0);
     let mut flow = RealNvp::<f32, Dev>::from_config(&config, &dev, 0).unwrap();
-    let nll = |f: &RealNvp<f32, Dev>| -> f64 {
-        -host::values(
-            &f.log_prob(&mut Threaded::new(NoneTape), &held_out)
-                .unwrap()
-                .mean::<(), _>(),
-        )[0]
-    };
+    let nll = |f: &RealNvp<f32, Dev>| common::mean_nll(f.log_prob(&mut Threaded::new(NoneTape), &held_out).unwrap());
     let start = nll(&flow);
     let dir = tempfile::tempdir().unwrap();
     let best = dir.path().join("best.safetensors");
-    let steps = 1200;
-    let cfg = TrainConfig {
-        steps,
-        batch_size: 256,
-        learning_rate: 3e-3,
-        schedule: Schedule::Cosine {
-            warmup: 100,
-            total: steps,
-            min_factor: 0.02,
-        },
-        validation_fraction: 0.1,
-        eval_every: 200,
-        checkpoint: Some(best.clone()),
-        ..TrainConfig::default()
-    };
+    let cfg = common::fit(1200, 3e-3, 200, best.clone());
     train(&mut flow, &data, &NegativeLogLikelihood, &cfg).unwrap();
     let end = nll(&flow);
     eprintln!("two moons (spline flow): held-out NLL {start:.3} -> {end:.3} nats (entropy floor ≈ 1.008)");
@@ -409,10 +357,8 @@ fn spline_flow_learns_two_moons_by_maximum_likelihood() {
     assert_eq!(back.settings().spline, config.spline);
     assert!(nll(&back) < 1.3);
     let (x, lp) = back.sample(&dev, 500, 7, 0).unwrap();
-    let again = host::values(&back.log_prob(&mut Threaded::new(NoneTape), &x).unwrap());
-    for (a, b) in host::values(&lp).iter().zip(&again) {
-        assert!(a.is_finite() && (a - b).abs() < 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
-    }
+    let again = back.log_prob(&mut Threaded::new(NoneTape), &x).unwrap();
+    common::assert_samples_carry_their_log_density(&lp, &again);
 }
 
 mod random_chains {
@@ -463,7 +409,7 @@ mod random_chains {
             for r in 0..3 {
                 prop_assert!((ld[r] + ild[r]).abs() < 1e-10);
                 let row = &host::values(&x)[r * dim..(r + 1) * dim];
-                let fd = log_det_by_differences(map, row);
+                let fd = log_abs_det_by_differences(map, row);
                 prop_assert!((fd - ld[r]).abs() < 1e-6, "row {r}: {} vs {fd}", ld[r]);
             }
         }
