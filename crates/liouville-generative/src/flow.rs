@@ -208,8 +208,21 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
 
     /// Glow's data-dependent initialisation: passes `x` through the flow step by step and
     /// initialises every ActNorm from what reaches it, so that each outputs zero mean and unit
-    /// variance on this batch. Without ActNorms it does nothing.
+    /// variance on this batch. Without ActNorms it does nothing. A conditional flow needs
+    /// [`RealNvp::initialise_actnorm_given`].
     pub fn initialise_actnorm(&mut self, x: &Matrix<E, D>) -> Result<(), TensorError> {
+        self.initialise_actnorm_given(x, None)
+    }
+
+    /// [`RealNvp::initialise_actnorm`] for rows `x` with their conditions (`None` for an
+    /// unconditional flow).
+    pub fn initialise_actnorm_given(
+        &mut self,
+        x: &Matrix<E, D>,
+        condition: Option<&Matrix<E, D>>,
+    ) -> Result<(), TensorError> {
+        self.check_width(x)?;
+        check_condition(condition, x.shape().0, self.config.condition)?;
         let mut y = x.clone();
         for k in 0..self.couplings.len() {
             if let Some(a) = self.actnorms.get_mut(k) {
@@ -222,7 +235,9 @@ impl<E: Real, D: Device<E>> RealNvp<E, D> {
             if let Some(l) = self.linears.get(k) {
                 y = l.apply(&y)?.0;
             }
-            y = self.couplings[k].apply(&y)?.0;
+            y = self.couplings[k]
+                .run(&mut Threaded::new(NoneTape), &y, condition, false)?
+                .0;
         }
         Ok(())
     }

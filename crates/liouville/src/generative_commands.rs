@@ -229,6 +229,10 @@ pub struct TrainModelArgs {
     /// Hidden width of every network (two layers for flows and VAEs, three for GANs).
     #[arg(long, default_value_t = 64)]
     pub width: usize,
+    /// Flows: the last N columns of every row are a condition c, and the flow learns p(x | c)
+    /// (a conditional INN); `sample` then needs `--condition`.
+    #[arg(long, default_value_t = 0)]
+    pub condition_columns: usize,
     /// Spline flow: bins of every spline.
     #[arg(long, default_value_t = 8)]
     pub bins: usize,
@@ -265,6 +269,10 @@ pub struct SampleArgs {
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// A conditional flow's condition c, comma-separated (`--condition 1,0`): every sample is
+    /// drawn from p(x | c).
+    #[arg(long)]
+    pub condition: Option<String>,
     /// Output CSV (columns x1, x2, …).
     #[arg(long, short)]
     pub output: PathBuf,
@@ -335,23 +343,37 @@ pub fn train_model(args: &TrainModelArgs, progress: bool) -> Result<String, Stri
         ..TrainConfig::default()
     };
     let mut s = String::new();
+    let flow_model = matches!(args.model, ModelName::Realnvp | ModelName::SplineFlow);
+    if args.condition_columns > 0 && !flow_model {
+        return Err(format!(
+            "--condition-columns is for flows (realnvp, spline-flow), not {:?}",
+            args.model
+        ));
+    }
     match args.model {
         ModelName::Realnvp | ModelName::SplineFlow => {
-            if dim < 2 {
+            let width = args.condition_columns;
+            if dim < width + 2 {
                 return Err(format!(
-                    "a coupling flow needs rows of at least 2 columns, {} has {dim}",
+                    "a coupling flow needs at least 2 data columns besides {width} condition columns, {} has {dim}",
                     args.data.data
                 ));
             }
             let hidden = [args.width, args.width];
+            let x_dim = dim - width;
             let config = match args.model {
-                ModelName::SplineFlow => RealNvpConfig::new(dim, 4, &hidden, 2.0).with_spline(args.bins, args.bound),
-                _ => RealNvpConfig::new(dim, 8, &hidden, 2.0),
+                ModelName::SplineFlow => RealNvpConfig::new(x_dim, 4, &hidden, 2.0).with_spline(args.bins, args.bound),
+                _ => RealNvpConfig::new(x_dim, 8, &hidden, 2.0),
             }
-            .with_actnorm();
+            .with_actnorm()
+            .with_condition(width);
             let mut flow = RealNvp::<f32, Dev>::from_config(&config, &dev, args.seed).map_err(|e| e.to_string())?;
-            let first = host::matrix(&dev, rows.values[..n.min(1024) * dim].iter().copied(), n.min(1024), dim);
-            flow.initialise_actnorm(&first).map_err(|e| e.to_string())?;
+            let first = &rows.values[..n.min(1024) * dim];
+            let (x, c) = split_columns(first, dim, x_dim);
+            let m = n.min(1024);
+            let c = (width > 0).then(|| host::matrix(&dev, c, m, width));
+            flow.initialise_actnorm_given(&host::matrix(&dev, x, m, x_dim), c.as_ref())
+                .map_err(|e| e.to_string())?;
             let report = train(&mut flow, &rows, &NegativeLogLikelihood, &fit(1e-3)).map_err(|e| e.to_string())?;
             let name = if config.spline.is_some() {
                 "spline flow"
@@ -434,12 +456,43 @@ fn load_model(path: &Path) -> Result<Model, String> {
     }
 }
 
-/// `count` samples of `model`, row-major.
-fn draw(model: &Model, count: usize, seed: u64) -> Result<Vec<f64>, String> {
+/// Rows of `width` columns split into their first `left` columns and the rest, row-major.
+fn split_columns(values: &[f64], width: usize, left: usize) -> (Vec<f64>, Vec<f64>) {
+    let x = values.chunks(width).flat_map(|r| r[..left].to_vec()).collect();
+    let c = values.chunks(width).flat_map(|r| r[left..].to_vec()).collect();
+    (x, c)
+}
+
+/// `count` samples of `model`, row-major; a conditional flow draws sample r from p(x | c_r),
+/// with `conditions` holding `count` condition rows.
+fn draw(model: &Model, count: usize, seed: u64, conditions: Option<&[f64]>) -> Result<Vec<f64>, String> {
     let dev = Dev::default();
     let err = |e: liouville_tensor::TensorError| e.to_string();
+    if let (Some(_), Model::Gan(_) | Model::Vae(_)) = (conditions, model) {
+        return Err("only a conditional flow takes a condition".into());
+    }
     Ok(match model {
-        Model::Flow(f) => host::values(&f.sample(&dev, count, seed, 0).map_err(err)?.0),
+        Model::Flow(f) => {
+            let width = f.settings().condition;
+            match (conditions, width) {
+                (None, 0) => host::values(&f.sample(&dev, count, seed, 0).map_err(err)?.0),
+                (None, w) => {
+                    return Err(format!(
+                        "this flow is conditional on {w} columns: pass --condition with {w} values"
+                    ));
+                }
+                (Some(c), w) => {
+                    if w == 0 || c.len() != count * w {
+                        return Err(format!(
+                            "a condition of {} values for a flow conditional on {w} columns",
+                            c.len() / count.max(1)
+                        ));
+                    }
+                    let c = host::matrix(&dev, c.iter().copied(), count, w);
+                    host::values(&f.sample_given(&dev, &c, seed, 0).map_err(err)?.0)
+                }
+            }
+        }
         Model::Gan(g) => host::values(&g.sample(&dev, count, seed, 0).map_err(err)?),
         Model::Vae(v) => v.sample(count, None, seed, 0).map_err(err)?,
     })
@@ -451,7 +504,23 @@ pub fn sample(args: &SampleArgs) -> Result<String, String> {
         return Err("--count must be at least 1".into());
     }
     let model = load_model(&args.checkpoint)?;
-    let x = draw(&model, args.count, args.seed)?;
+    let condition = match &args.condition {
+        None => None,
+        Some(text) => {
+            let values = text
+                .split(',')
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| format!("--condition {text:?}: {v:?} is not a finite number"))
+                })
+                .collect::<Result<Vec<f64>, String>>()?;
+            Some(values.repeat(args.count))
+        }
+    };
+    let x = draw(&model, args.count, args.seed, condition.as_deref())?;
     let dim = x.len() / args.count;
     let mut csv = (1..=dim).map(|i| format!("x{i}")).collect::<Vec<_>>().join(",");
     csv.push('\n');
@@ -491,23 +560,38 @@ pub fn eval(args: &EvalArgs) -> Result<String, String> {
     let rows = load_rows(&args.data)?;
     let model = load_model(&args.checkpoint)?;
     let dev = Dev::default();
-    let (dim, n) = (rows.width, rows.values.len() / rows.width);
+    let (width, n) = (rows.width, rows.values.len() / rows.width);
+    // A conditional flow scores the data columns given the condition columns.
+    let condition_width = match &model {
+        Model::Flow(f) => f.settings().condition,
+        _ => 0,
+    };
+    if width <= condition_width {
+        return Err(format!(
+            "{}: {width} columns for a flow conditional on {condition_width} columns",
+            args.data.data
+        ));
+    }
+    let dim = width - condition_width;
+    let (data_x, data_c) = split_columns(&rows.values, width, dim);
     let mut s = String::new();
     match &model {
         Model::Flow(f) => {
-            let x = host::matrix(&dev, rows.values.iter().copied(), n, dim);
+            let x = host::matrix(&dev, data_x.iter().copied(), n, dim);
+            let c = (condition_width > 0).then(|| host::matrix(&dev, data_c.iter().copied(), n, condition_width));
             let lp = host::values(
-                &f.log_prob(&mut Threaded::new(NoneTape), &x)
+                &f.log_prob_given(&mut Threaded::new(NoneTape), &x, c.as_ref())
                     .map_err(|e| e.to_string())?,
             );
             let nll = -lp.iter().sum::<f64>() / n as f64;
             writeln!(
                 s,
                 "{}: mean negative log-likelihood {nll:.4} nats per row ({n} rows)",
-                if f.settings().spline.is_some() {
-                    "spline flow"
-                } else {
-                    "RealNVP"
+                match (f.settings().spline.is_some(), condition_width > 0) {
+                    (true, false) => "spline flow",
+                    (false, false) => "RealNVP",
+                    (true, true) => "conditional spline flow (x given the condition columns)",
+                    (false, true) => "conditional RealNVP (x given the condition columns)",
                 }
             )
             .ok();
@@ -533,14 +617,15 @@ pub fn eval(args: &EvalArgs) -> Result<String, String> {
         }
     }
     let m = n.min(DISTANCE_ROWS);
-    let samples = draw(&model, m, args.seed)?;
+    let conditions = (condition_width > 0).then(|| &data_c[..m * condition_width]);
+    let samples = draw(&model, m, args.seed, conditions)?;
     if samples.len() != m * dim {
         return Err(format!(
             "the model generates {} columns, the data has {dim}",
             samples.len() / m
         ));
     }
-    let distance = energy_distance(&samples, &rows.values[..m * dim], dim);
+    let distance = energy_distance(&samples, &data_x[..m * dim], dim);
     write!(
         s,
         "energy distance between {m} samples and {m} data rows: {distance:.5}"
