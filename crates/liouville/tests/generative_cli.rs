@@ -62,6 +62,7 @@ fn every_model_trains_samples_and_beats_its_untrained_self() {
     for (model, steps) in [
         (ModelName::Realnvp, 600),
         (ModelName::SplineFlow, 600),
+        (ModelName::Maf, 600),
         (ModelName::WganGp, 150),
         (ModelName::Vae, 800),
     ] {
@@ -83,7 +84,7 @@ fn every_model_trains_samples_and_beats_its_untrained_self() {
         let after = eval(&eval_args(trained.clone())).unwrap();
         let d = |r: &str| number_after(r, "data rows:");
         assert!(d(&after) < 0.5 * d(&before), "{model:?}: {before}\n{after}");
-        if matches!(model, ModelName::Realnvp | ModelName::SplineFlow) {
+        if matches!(model, ModelName::Realnvp | ModelName::SplineFlow | ModelName::Maf) {
             let nll = |r: &str| number_after(r, "log-likelihood");
             assert!(
                 nll(&after) < nll(&before) - 0.5 && nll(&after) < 1.6,
