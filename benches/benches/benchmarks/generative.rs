@@ -36,6 +36,24 @@ fn steps(c: &mut Criterion) {
     g.finish();
 }
 
+/// The neural spline flow's step beside `benches/peers/torch_flows.py`'s: 4 rational-quadratic
+/// spline couplings, 8 bins on ±4, conditioners 1 → 64 → 64 → 23, batch 256, f32, Adam.
+fn spline_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cpu_flow_step_spline_4x64_bins8_batch256_f32");
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    let dev = Cpu::default();
+    let x = host::matrix(&dev, two_moons(256, 0.1, 0), 256, 2);
+    let config = RealNvpConfig::new(2, 4, &[64, 64], 2.0).with_spline(8, 4.0);
+    let mut flow = RealNvp::<f32, Cpu>::from_config(&config, &dev, 0).unwrap();
+    let mut trainer = Trainer::new(&flow, Optimizer::adam(0.0), 1e-3).unwrap();
+    g.bench_function("spline", |b| {
+        b.iter(|| trainer.step(&mut flow, &NegativeLogLikelihood, &x).unwrap())
+    });
+    g.finish();
+}
+
 fn rbm_epoch(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu_rbm_cd1_epoch_64x64_rows10000_batch100_f64");
     g.sample_size(10)
@@ -70,4 +88,4 @@ fn wgan_gp_critic_step(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, steps, rbm_epoch, wgan_gp_critic_step);
+criterion_group!(benches, steps, spline_step, rbm_epoch, wgan_gp_critic_step);

@@ -710,7 +710,10 @@ fn generative(w: &mut Writer<'_>) {
         "A RealNVP on 2-D data: 8 affine couplings with alternating halves, conditioners \
          1 → 64 → 64 → 2 (tanh), soft-clamped log-scales, standard normal base, batch 256, f32; one \
          step = forward, mean NLL, backward, Adam. Peer: `benches/peers/torch_flows.py`, the same \
-         flow written out in PyTorch (as nflows' and FrEIA's couplings compute it), 2 threads.\n",
+         flow written out in PyTorch (as nflows' and FrEIA's couplings compute it), 2 threads. \
+         Beside it a neural spline flow: 4 rational-quadratic spline couplings (8 bins on ±4, \
+         identity tails), conditioners 1 → 64 → 64 → 23, the same batch and step; its peer is \
+         nflows' `unconstrained_rational_quadratic_spline` written out in the same script.\n",
     );
     let (ours, peer) = (
         "cpu_flow_step_realnvp_8x64_batch256_f32/realnvp",
@@ -718,7 +721,14 @@ fn generative(w: &mut Writer<'_>) {
     );
     w.comparison(
         ["step", "Liouville", "PyTorch"],
-        &[("RealNVP maximum-likelihood step", ours, Some(peer))],
+        &[
+            ("RealNVP maximum-likelihood step", ours, Some(peer)),
+            (
+                "neural spline flow maximum-likelihood step",
+                "cpu_flow_step_spline_4x64_bins8_batch256_f32/spline",
+                Some("torch_flows.py/spline"),
+            ),
+        ],
     );
     let r = ratio(w.m.ours.get(ours), w.peer(peer));
     w.line(&format!(
