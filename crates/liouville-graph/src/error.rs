@@ -85,4 +85,22 @@ pub enum GraphError {
         /// What is needed.
         need: &'static str,
     },
+    /// A training window longer than the trajectory it is cut from.
+    #[error("a window of {horizon} observations needs 1 <= horizon < samples, the trajectory has {samples} samples")]
+    Window {
+        /// Observations per window.
+        horizon: usize,
+        /// Observations in the trajectory.
+        samples: usize,
+    },
+    /// Particle systems of different dimensions in one data set.
+    #[error("trajectory {index} has particles in {found} dimensions, the first one {expected}")]
+    Dimension {
+        /// Trajectory index.
+        index: usize,
+        /// Its dimension.
+        found: usize,
+        /// The first trajectory's.
+        expected: usize,
+    },
 }

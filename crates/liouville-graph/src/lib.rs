@@ -29,6 +29,9 @@ mod error;
 pub mod hamiltonian;
 pub mod models;
 pub mod neighbourhoods;
+pub mod particles;
+pub mod potential;
+pub mod separable;
 
 pub use batch::{GraphBatch, Masks, Widths};
 pub use error::GraphError;
