@@ -15,6 +15,7 @@ use crate::delan::Delan;
 use crate::models::{Baseline, DissipativeHnn, DynamicsModel, Hnn, Lnn, examples, load_default};
 use crate::neural_ode::{LeapfrogOde, NeuralOde, OdeGradient, windows};
 use crate::srnn::Srnn;
+use crate::vin::Vin;
 
 /// A model of any kind on the host device, ready to roll out through the integrators.
 pub type Model = Box<dyn DynamicsModel + Send + Sync>;
@@ -38,6 +39,8 @@ pub enum ModelKind {
     Delan,
     /// Partitioned neural ODE q̇ = v(p), ṗ = a(q) trained through leapfrog on windows.
     LeapfrogOde,
+    /// Variational integrator network: learned V(q) and diagonal mass through velocity Verlet.
+    Vin,
 }
 
 /// Options some kinds need; the defaults suit the HNN paper's tasks.
@@ -66,7 +69,7 @@ impl Default for ModelOptions {
 
 impl ModelKind {
     /// Every kind.
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Baseline,
         ModelKind::Hnn,
         ModelKind::DissipativeHnn,
@@ -75,6 +78,7 @@ impl ModelKind {
         ModelKind::Srnn,
         ModelKind::Delan,
         ModelKind::LeapfrogOde,
+        ModelKind::Vin,
     ];
 
     /// The name used on the command line and in checkpoints.
@@ -88,6 +92,7 @@ impl ModelKind {
             ModelKind::Srnn => "srnn",
             ModelKind::Delan => "delan",
             ModelKind::LeapfrogOde => "leapfrog_ode",
+            ModelKind::Vin => "vin",
         }
     }
 
@@ -103,7 +108,21 @@ impl ModelKind {
     pub fn conservative(self) -> bool {
         matches!(
             self,
-            ModelKind::Hnn | ModelKind::Lnn | ModelKind::Delan | ModelKind::Srnn | ModelKind::LeapfrogOde
+            ModelKind::Hnn
+                | ModelKind::Lnn
+                | ModelKind::Delan
+                | ModelKind::Srnn
+                | ModelKind::LeapfrogOde
+                | ModelKind::Vin
+        )
+    }
+
+    /// Whether the model trains through an integrator on trajectory windows (its examples are
+    /// windows, not (state, derivative) pairs).
+    pub fn trains_on_windows(self) -> bool {
+        matches!(
+            self,
+            ModelKind::NeuralOde | ModelKind::Srnn | ModelKind::LeapfrogOde | ModelKind::Vin
         )
     }
 
@@ -152,6 +171,7 @@ impl ModelKind {
                 seed,
             )?),
             ModelKind::Srnn => Box::new(Srnn::new(dim, hidden, sample_interval(ds)?, options.substeps, seed)?),
+            ModelKind::Vin => Box::new(Vin::new(dim, hidden, sample_interval(ds)?, options.substeps, seed)?),
         })
     }
 
@@ -165,9 +185,7 @@ impl ModelKind {
     ) -> Result<Examples, DynamicsError> {
         match self {
             ModelKind::Lnn | ModelKind::Delan => lagrangian_examples(ds, trajectories),
-            ModelKind::NeuralOde | ModelKind::Srnn | ModelKind::LeapfrogOde => {
-                windows(ds, trajectories, options.horizon)
-            }
+            _ if self.trains_on_windows() => windows(ds, trajectories, options.horizon),
             _ => examples(ds, trajectories),
         }
     }
@@ -205,6 +223,7 @@ pub fn load(path: &Path) -> Result<(ModelKind, Model), DynamicsError> {
         ModelKind::Srnn => Box::new(load_default::<Srnn>(path)?),
         ModelKind::Delan => Box::new(load_default::<Delan>(path)?),
         ModelKind::LeapfrogOde => Box::new(load_default::<LeapfrogOde>(path)?),
+        ModelKind::Vin => Box::new(load_default::<Vin>(path)?),
     };
     Ok((kind, model))
 }

@@ -12,6 +12,8 @@
 //! - [`delan::Delan`]: a deep Lagrangian network (Lutter et al. 2019), L = ½q̇ᵀM(q)q̇ − V(q)
 //!   with M through a Cholesky factor;
 //! - [`srnn::Srnn`]: a symplectic RNN (Chen et al. 2020), separable H trained through leapfrog;
+//! - [`vin::Vin`]: a variational integrator network (Saemundsson et al. 2020), a learned
+//!   potential and diagonal mass trained through velocity Verlet;
 //! - [`neural_ode::NeuralOde`]: a neural ODE (Chen et al. 2018) trained through RK4 by backprop
 //!   or the adjoint method;
 //! - [`sympnet`]: LA- and G-SympNets (Jin et al. 2020), flow maps symplectic by construction.
@@ -31,6 +33,7 @@ pub mod neural_ode;
 pub mod rollout;
 pub mod srnn;
 pub mod sympnet;
+pub mod vin;
 mod wrapper;
 
 pub use error::DynamicsError;

@@ -103,4 +103,7 @@ pub enum GraphError {
         /// The first trajectory's.
         expected: usize,
     },
+    /// Settings of a learned simulator's recipe that cannot work.
+    #[error("{0}")]
+    Recipe(String),
 }

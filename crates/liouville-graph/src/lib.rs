@@ -12,20 +12,27 @@
 //!   graph-independent blocks);
 //! - [`neighbourhoods`]: who interacts with whom — complete graphs, radius graphs by cell lists
 //!   in O(N);
-//! - [`hamiltonian`]: a learned pair-potential Hamiltonian on a graph of particles
+//! - [`potential`]: a learned graph potential V = Σ_edges φ(q_s − q_r) (+ Σ_nodes ψ(qᵢ)) with
+//!   exact input derivatives, on fixed-size rows or on the node rows of any graph batch;
+//! - [`hamiltonian`]: the Hamiltonian graph network H = Σ T(pᵢ) + V(q)
 //!   ([`hamiltonian::HamiltonianGraph`]), a tensor `Energy` with exact input derivatives, so the
 //!   HNN loss and the symplectic integrators apply to it unchanged;
+//! - [`separable`]: VIGN and the HGN trained *through* leapfrog or RK4 on batches of graphs of
+//!   different sizes, and rolled out by the same steps on graphs of any size;
+//! - [`particles`]: simulator states as node rows, trajectories as training windows;
 //! - [`models`]: encode-process-decode (the GNS architecture: encoders, M residual LayerNorm GN
 //!   processors, a node decoder) and the MPNN with a GRU update, both trained on graph sets by
 //!   tensor's loop.
 //!
-//! GNS's training recipe (velocity history, noise injection, normalisation), VIN/VIGN, the
-//! catalog/CLI entries and the training studies come next (see the graph issue).
+//! `cargo xtask reproduce graph` compares an MLP, GNS, the HGN and VIGN on spring chains
+//! (`docs/results/graph.md`). GNS's training recipe (velocity history, noise injection,
+//! normalisation), the catalog/CLI entries and the NRI study come next (see the graph issue).
 
 pub mod batch;
 pub mod blocks;
 pub mod data;
 mod error;
+pub mod gns;
 pub mod hamiltonian;
 pub mod models;
 pub mod neighbourhoods;

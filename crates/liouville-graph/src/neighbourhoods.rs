@@ -1,4 +1,4 @@
-//! Who interacts with whom: complete graphs, and radius graphs of particle systems — every
+//! Who interacts with whom: complete graphs, chains, and radius graphs of particle systems — every
 //! ordered pair (i, j), i ≠ j, with |xᵢ − xⱼ| ≤ r — built in O(N) expected time by cell lists
 //! (Allen & Tildesley, "Computer Simulation of Liquids", §5.3): particles are binned into cubic
 //! cells of side r (an FNV hash map of integer cell coordinates, so unbounded boxes cost nothing),
@@ -23,6 +23,17 @@ pub fn complete_graph(n: usize) -> Edges {
         }
     }
     pairs.into_iter().unzip()
+}
+
+/// A chain 0 — 1 — … — (n − 1), every link in both directions (i → i+1 and i+1 → i), so a
+/// pair potential summed over the edges is symmetric under reversing the chain.
+pub fn chain_graph(n: usize) -> Edges {
+    let mut edges = (Vec::new(), Vec::new());
+    for i in 1..n {
+        edges.0.extend([i - 1, i]);
+        edges.1.extend([i, i - 1]);
+    }
+    edges
 }
 
 fn check(positions: &[f64], dim: usize, radius: f64) -> Result<usize, GraphError> {

@@ -3,7 +3,7 @@
 
 use liouville_base::property::check;
 use liouville_graph::GraphError;
-use liouville_graph::neighbourhoods::{complete_graph, radius_graph, radius_graph_by_scan};
+use liouville_graph::neighbourhoods::{chain_graph, complete_graph, radius_graph, radius_graph_by_scan};
 use proptest::prelude::*;
 
 #[test]
@@ -46,6 +46,13 @@ fn complete_graphs_have_every_ordered_pair() {
     pairs.dedup();
     assert_eq!(pairs.len(), 12);
     assert_eq!(complete_graph(1), (vec![], vec![]));
+}
+
+#[test]
+fn chains_link_neighbours_both_ways() {
+    assert_eq!(chain_graph(3), (vec![0, 1, 1, 2], vec![1, 0, 2, 1]));
+    assert_eq!(chain_graph(1), (vec![], vec![]));
+    assert_eq!(chain_graph(0), (vec![], vec![]));
 }
 
 #[test]

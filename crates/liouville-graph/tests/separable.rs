@@ -6,6 +6,7 @@
 use liouville_graph::GraphError;
 use liouville_graph::data::GraphSet;
 use liouville_graph::hamiltonian::HamiltonianGraph;
+use liouville_graph::neighbourhoods::chain_graph;
 use liouville_graph::particles::{ParticleTrajectory, node_rows, particle_graph, particle_windows, state_row};
 use liouville_graph::potential::Topology;
 use liouville_graph::separable::{GraphDynamics, GraphStepLoss, StepMethod, Vign, rollout};
@@ -23,12 +24,7 @@ const D: usize = 2;
 
 /// A chain i — i+1, each spring as two directed edges (so V is symmetric under reversal).
 fn chain(n: usize) -> Topology {
-    let (mut s, mut r) = (Vec::new(), Vec::new());
-    for i in 0..n - 1 {
-        s.extend([i, i + 1]);
-        r.extend([i + 1, i]);
-    }
-    Topology::new(n, (s, r)).unwrap()
+    Topology::new(n, chain_graph(n)).unwrap()
 }
 
 fn spring() -> Spring {

@@ -362,8 +362,7 @@ pub fn train(args: &TrainArgs, progress: bool) -> Result<String, String> {
         report.train_curve.last().map(|p| p.1).unwrap_or(f64::NAN)
     );
     // Test error of the field on held-out trajectories (derivative targets only).
-    if !ds.test_indices().is_empty() && !matches!(kind, ModelKind::NeuralOde | ModelKind::Srnn | ModelKind::LeapfrogOde)
-    {
+    if !ds.test_indices().is_empty() && !kind.trains_on_windows() {
         let test = kind
             .examples(&ds, &ds.test_indices(), &options)
             .map_err(|e| e.to_string())?;

@@ -5,6 +5,7 @@ mod boltzmann;
 mod flows;
 mod gan;
 mod generative;
+mod graph;
 mod hnn;
 mod lnn;
 mod scinet;
@@ -133,6 +134,9 @@ pub struct ReproduceArgs {
     /// `generative`: Monte Carlo training configurations per temperature.
     #[arg(long, default_value_t = 20_000)]
     rbm_samples: usize,
+    /// `graph`: Adam steps of each model.
+    #[arg(long, default_value_t = 3000)]
+    graph_steps: usize,
     /// Output folder for the report and plots.
     #[arg(long, default_value = "docs/results")]
     out: PathBuf,
@@ -150,6 +154,8 @@ enum Paper {
     Boltzmann,
     /// RBMs on the 2-D Ising model (Torlai & Melko 2016), checked against exact thermodynamics.
     Generative,
+    /// Graph networks on spring chains (graph_nets' physics demo): MLP, GNS, HGN, VIGN.
+    Graph,
 }
 
 /// Runs the chosen reproduction.
@@ -160,6 +166,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         Paper::Flows => flows::run(args),
         Paper::Boltzmann => boltzmann::run(args),
         Paper::Generative => generative::run(args),
+        Paper::Graph => graph::run(args),
     }
 }
 
