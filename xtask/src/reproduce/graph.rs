@@ -11,22 +11,22 @@ use super::{ReproduceArgs, plots_line};
 use crate::stats::median;
 use liouville::plot::{Series, line_chart, log_y_chart};
 use liouville_dynamics::models::{Baseline, DynamicsModel};
-use liouville_graph::GraphBatch;
-use liouville_graph::Widths;
 use liouville_graph::blocks::Aggregation;
 use liouville_graph::data::{DeviceGraphs, GraphSet};
+use liouville_graph::gns::{GnsRecipe, PositionTrajectory};
 use liouville_graph::hamiltonian::HamiltonianGraph;
 use liouville_graph::models::{EncodeProcessDecode, EncodeProcessDecodeConfig, NodeModel, NodeRegression};
 use liouville_graph::neighbourhoods::chain_graph;
 use liouville_graph::particles::{ParticleTrajectory, node_rows, particle_graph, particle_windows, state_row};
 use liouville_graph::potential::Topology;
 use liouville_graph::separable::{GraphDynamics, GraphStepLoss, StepMethod, Vign, rollout};
+use liouville_graph::{GraphBatch, Widths};
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::{FixedGrid, FnField, SeparableHamiltonian, energies, fixed};
 use liouville_sim::systems::springs::{ChainRun, Spring, SpringNetwork};
 use liouville_tensor::config::Configured;
 use liouville_tensor::device::HostDevice;
-use liouville_tensor::dfdx::prelude::*;
+use liouville_tensor::dfdx::prelude::NoneTape;
 use liouville_tensor::optim::Schedule;
 use liouville_tensor::tape::Threaded;
 use liouville_tensor::train::{Examples, TrainConfig, train};
@@ -47,6 +47,12 @@ const TRAIN_SAMPLES: usize = 50;
 const TEST_RUNS: usize = 20;
 const ROLLOUT: usize = 50;
 const ENERGY_HORIZON: usize = 10 * TRAIN_SAMPLES;
+/// Velocities in GNS's input (its paper's C = 5); every rollout starts at this observation, so
+/// GNS has its history and the other models start from the same true state.
+const HISTORY: usize = 5;
+/// σ of GNS's random-walk noise on the last input velocity (position units per observation;
+/// the per-observation velocities have σ ≈ 0.04).
+const GNS_NOISE: f64 = 1e-4;
 /// Integrator steps per observation of every learned rollout.
 const SUBSTEPS: usize = 2;
 /// The padded width of the MLP baseline: as many particles as the largest chain it must run.
@@ -73,7 +79,15 @@ fn topology(n: usize) -> Topology {
 }
 
 /// The models of the table.
-const MODELS: [&str; 4] = ["MLP baseline", "encode-process-decode", "HGN", "VIGN"];
+/// Index of the HGN in [`MODELS`].
+const HGN: usize = 3;
+const MODELS: [&str; 5] = [
+    "MLP baseline",
+    "encode-process-decode (exact accelerations)",
+    "GNS recipe (positions only)",
+    "HGN",
+    "VIGN",
+];
 
 /// Trajectories `[run, sample, 2·N·d]` of a chain size.
 struct Runs {
@@ -86,7 +100,7 @@ fn simulate(n: usize, runs: usize, samples: usize, seed: u64) -> Result<Runs, St
     Ok(Runs { chain, states })
 }
 
-fn recipe(steps: usize, lr: f64, seed: u64) -> TrainConfig {
+fn schedule(steps: usize, lr: f64, seed: u64) -> TrainConfig {
     TrainConfig {
         steps,
         batch_size: 32,
@@ -147,9 +161,9 @@ fn baseline_examples(train: &[Runs]) -> Result<Examples, String> {
     Examples::new(x, w, y, w).map_err(|e| e.to_string())
 }
 
-/// GNS's graph of one state: node features the velocities (unit masses: p), edge features the
+/// The exact-acceleration encode-process-decode's graph of one state: node features the velocities (unit masses: p), edge features the
 /// relative displacement q_s − q_r and its length; no absolute positions (translation invariance).
-fn gns_graph(t: &Topology, row: &[f64]) -> Result<GraphBatch, String> {
+fn exact_graph(t: &Topology, row: &[f64]) -> Result<GraphBatch, String> {
     let n = t.particles();
     let nodes: Vec<f64> = row[n * D..2 * n * D].to_vec();
     let mut edges = Vec::with_capacity(t.edges() * (D + 1));
@@ -176,19 +190,47 @@ fn gns_graph(t: &Topology, row: &[f64]) -> Result<GraphBatch, String> {
     .map_err(|e| e.to_string())
 }
 
-fn gns_set(train: &[Runs]) -> Result<GraphSet, String> {
+fn exact_set(train: &[Runs]) -> Result<GraphSet, String> {
     let (mut graphs, mut targets) = (Vec::new(), Vec::new());
     for r in train {
         let t = topology(r.chain.particles());
         for traj in r.states.axis_iter(Axis(0)) {
             let a = true_accelerations(&r.chain, traj);
             for (row, acc) in traj.rows().into_iter().zip(a.rows()) {
-                graphs.push(gns_graph(&t, &row.to_vec())?);
+                graphs.push(exact_graph(&t, &row.to_vec())?);
                 targets.push(acc.to_vec());
             }
         }
     }
     GraphSet::new(graphs, targets, D).map_err(|e| e.to_string())
+}
+
+/// The positions `[sample · N·d]` of every run (GNS sees nothing else).
+fn positions(r: &Runs) -> Vec<Vec<f64>> {
+    let nd = r.chain.particles() * D;
+    r.states
+        .outer_iter()
+        .map(|traj| {
+            traj.rows()
+                .into_iter()
+                .flat_map(|row| row.to_vec()[..nd].to_vec())
+                .collect()
+        })
+        .collect()
+}
+
+/// GNS's recipe measured on the training runs, and its noisy training windows.
+fn gns_data(train: &[Runs], seed: u64) -> Result<(GnsRecipe, GraphSet), String> {
+    let tops: Vec<Topology> = train.iter().map(|r| topology(r.chain.particles())).collect();
+    let flats: Vec<Vec<Vec<f64>>> = train.iter().map(positions).collect();
+    let trajectories: Vec<PositionTrajectory<'_>> = tops
+        .iter()
+        .zip(&flats)
+        .flat_map(|(topology, runs)| runs.iter().map(move |p| PositionTrajectory { topology, positions: p }))
+        .collect();
+    let recipe = GnsRecipe::fit(&trajectories, D, HISTORY, GNS_NOISE, 1.0).map_err(|e| e.to_string())?;
+    let set = recipe.examples(&trajectories, seed).map_err(|e| e.to_string())?;
+    Ok((recipe, set))
 }
 
 fn windows(train: &[Runs], horizon: usize) -> Result<GraphSet, String> {
@@ -211,10 +253,28 @@ fn windows(train: &[Runs], horizon: usize) -> Result<GraphSet, String> {
     particle_windows(&trajectories, horizon).map_err(|e| e.to_string())
 }
 
+/// GNS's architecture at this study's size: latent 64, two message-passing steps, accelerations
+/// out.
+fn processor(node_in: usize, edge_in: usize) -> EncodeProcessDecodeConfig {
+    EncodeProcessDecodeConfig {
+        node_in,
+        edge_in,
+        latent: 64,
+        steps: 2,
+        hidden: vec![64],
+        node_out: D,
+        aggregation: Aggregation::Sum,
+    }
+}
+
 /// A trained model of each kind.
 struct Trained {
     baseline: Baseline,
+    exact: EncodeProcessDecode<f32, Dev>,
     gns: EncodeProcessDecode<f32, Dev>,
+    recipe: GnsRecipe,
+    /// GNS's best validation MSE of normalised accelerations (one step).
+    gns_validation: f64,
     hgn: HamiltonianGraph<f32, Dev>,
     vign: Vign<f32, Dev>,
 }
@@ -239,28 +299,31 @@ fn train_all(train_runs: &[Runs], steps: usize, seed: u64) -> Result<(Trained, V
     let clock = Instant::now();
     let mut baseline = Baseline::new(2 * MLP_PARTICLES * D, &[256, 256], seed).map_err(|e| e.to_string())?;
     baseline
-        .fit(&baseline_examples(train_runs)?, &recipe(steps, 1e-3, seed))
+        .fit(&baseline_examples(train_runs)?, &schedule(steps, 1e-3, seed))
         .map_err(|e| e.to_string())?;
     seconds.push(clock.elapsed().as_secs_f64());
 
     let clock = Instant::now();
-    let config = EncodeProcessDecodeConfig {
-        node_in: D,
-        edge_in: D + 1,
-        latent: 64,
-        steps: 2,
-        hidden: vec![64],
-        node_out: D,
-        aggregation: Aggregation::Sum,
-    };
-    let mut gns = EncodeProcessDecode::<f32, Dev>::from_config(&config, &dev, seed).map_err(err)?;
+    let mut exact = EncodeProcessDecode::<f32, Dev>::from_config(&processor(D, D + 1), &dev, seed).map_err(err)?;
     train(
-        &mut gns,
-        &gns_set(train_runs)?,
+        &mut exact,
+        &exact_set(train_runs)?,
         &NodeRegression,
-        &recipe(steps, 1e-3, seed),
+        &schedule(steps, 1e-3, seed),
     )
     .map_err(err)?;
+    seconds.push(clock.elapsed().as_secs_f64());
+
+    let clock = Instant::now();
+    let (recipe, gns_set) = gns_data(train_runs, seed)?;
+    let (node_in, edge_in) = recipe.widths();
+    let mut gns =
+        EncodeProcessDecode::<f32, Dev>::from_config(&processor(node_in, edge_in), &dev, seed).map_err(err)?;
+    let report = train(&mut gns, &gns_set, &NodeRegression, &schedule(steps, 3e-3, seed)).map_err(err)?;
+    eprintln!(
+        "GNS: best validation MSE of normalised accelerations {:.3e}",
+        report.best_loss
+    );
     seconds.push(clock.elapsed().as_secs_f64());
 
     let clock = Instant::now();
@@ -278,7 +341,7 @@ fn train_all(train_runs: &[Runs], steps: usize, seed: u64) -> Result<(Trained, V
         &mut hgn,
         &windows(train_runs, 1)?,
         &HGN_LOSS,
-        &recipe(steps, 1e-2, seed),
+        &schedule(steps, 1e-2, seed),
     )
     .map_err(err)?;
     seconds.push(clock.elapsed().as_secs_f64());
@@ -289,14 +352,17 @@ fn train_all(train_runs: &[Runs], steps: usize, seed: u64) -> Result<(Trained, V
         &mut vign,
         &windows(train_runs, 4)?,
         &VIGN_LOSS,
-        &recipe(steps, 1e-2, seed),
+        &schedule(steps, 1e-2, seed),
     )
     .map_err(err)?;
     seconds.push(clock.elapsed().as_secs_f64());
     Ok((
         Trained {
             baseline,
+            exact,
             gns,
+            recipe,
+            gns_validation: report.best_loss,
             hgn,
             vign,
         },
@@ -317,7 +383,7 @@ fn graph_rollout<M: GraphDynamics<f32, Dev>>(
     let graphs: Vec<GraphBatch> = test
         .states
         .axis_iter(Axis(0))
-        .map(|traj| particle_graph(&t, D, node_rows(&traj.row(0).to_vec(), n, D)))
+        .map(|traj| particle_graph(&t, D, node_rows(&traj.row(HISTORY).to_vec(), n, D)))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let batch = GraphBatch::batch(&graphs).map_err(|e| e.to_string())?;
@@ -344,7 +410,7 @@ fn rk4_rollout(
     let stepper = ExplicitRk::new(field.clone(), ExplicitMethod::Rk4);
     let dt = protocol(2, 2).interval / SUBSTEPS as f64;
     let grid = FixedGrid::new(0.0, dt, steps * SUBSTEPS).map_err(|e| e.to_string())?;
-    let y0 = test.states.index_axis(Axis(1), 0).to_owned();
+    let y0 = test.states.index_axis(Axis(1), HISTORY).to_owned();
     match fixed::integrate(&stepper, &grid, y0.view(), SUBSTEPS) {
         Ok(sol) => Ok(sol.states.permuted_axes([1, 0, 2]).as_standard_layout().to_owned()),
         // A model that leaves the finite numbers scores as diverged.
@@ -376,14 +442,15 @@ fn baseline_rollout(model: &Baseline, test: &Runs, steps: usize) -> Result<Array
     rk4_rollout(&field, test, steps)
 }
 
-fn gns_rollout(model: &EncodeProcessDecode<f32, Dev>, test: &Runs, steps: usize) -> Result<Array3<f64>, String> {
+/// The exact-acceleration encode-process-decode integrated by RK4 (q̇ = p given).
+fn exact_rollout(model: &EncodeProcessDecode<f32, Dev>, test: &Runs, steps: usize) -> Result<Array3<f64>, String> {
     let n = test.chain.particles();
     let t = topology(n);
     let field = FnField::new(
         2 * n * D,
         move |_t, y: ArrayView2<'_, f64>, mut dy: ndarray::ArrayViewMut2<'_, f64>| {
             let graphs: Result<Vec<GraphBatch>, String> =
-                y.rows().into_iter().map(|r| gns_graph(&t, &r.to_vec())).collect();
+                y.rows().into_iter().map(|r| exact_graph(&t, &r.to_vec())).collect();
             let accel = graphs.and_then(|g| {
                 let batch = GraphBatch::batch(&g).map_err(|e| e.to_string())?;
                 let device = DeviceGraphs::<f32, Dev>::new(&Dev::default(), &batch);
@@ -407,6 +474,54 @@ fn gns_rollout(model: &EncodeProcessDecode<f32, Dev>, test: &Runs, steps: usize)
     rk4_rollout(&field, test, steps)
 }
 
+/// GNS from the true positions up to the start: positions by its own update, velocities
+/// (= momenta, unit masses) by central differences of the predicted positions (backward at the
+/// last step).
+fn gns_rollout(
+    model: &EncodeProcessDecode<f32, Dev>,
+    recipe: &GnsRecipe,
+    test: &Runs,
+    steps: usize,
+) -> Result<Array3<f64>, String> {
+    let n = test.chain.particles();
+    let nd = n * D;
+    let t = topology(n);
+    let runs = test.states.len_of(Axis(0));
+    let histories: Vec<Vec<Vec<f64>>> = test
+        .states
+        .outer_iter()
+        .map(|traj| (0..=HISTORY).map(|k| traj.row(k).to_vec()[..nd].to_vec()).collect())
+        .collect();
+    let tops: Vec<&Topology> = vec![&t; runs];
+    let predicted = recipe
+        .rollout(model, &Dev::default(), &tops, &histories, steps)
+        .map_err(|e| e.to_string())?;
+    let interval = protocol(2, 2).interval;
+    let mut out = Array3::zeros((runs, steps + 1, 2 * nd));
+    for (r, path) in predicted.iter().enumerate() {
+        // x_k for k = 0 (the true start) … steps, and the true x_{−1}.
+        let x = |k: isize| -> &[f64] {
+            if k <= 0 {
+                &histories[r][(HISTORY as isize + k) as usize]
+            } else {
+                &path[k as usize - 1]
+            }
+        };
+        for k in 0..=steps as isize {
+            let (ahead, behind, span) = if k < steps as isize {
+                (k + 1, k - 1, 2.0)
+            } else {
+                (k, k - 1, 1.0)
+            };
+            for j in 0..nd {
+                out[[r, k as usize, j]] = x(k)[j];
+                out[[r, k as usize, nd + j]] = (x(ahead)[j] - x(behind)[j]) / (span * interval);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Scores of one model on one test size.
 #[derive(Clone, Default)]
 struct Score {
@@ -424,8 +539,8 @@ fn score(test: &Runs, predicted: &Array3<f64>, long: &Array3<f64>) -> Score {
     for r in 0..test.states.len_of(Axis(0)) {
         for k in 1..=ROLLOUT {
             for c in 0..nd {
-                pos += (predicted[[r, k, c]] - test.states[[r, k, c]]).powi(2);
-                vel += (predicted[[r, k, nd + c]] - test.states[[r, k, nd + c]]).powi(2);
+                pos += (predicted[[r, k, c]] - test.states[[r, HISTORY + k, c]]).powi(2);
+                vel += (predicted[[r, k, nd + c]] - test.states[[r, HISTORY + k, nd + c]]).powi(2);
                 count += 1.0;
             }
         }
@@ -459,7 +574,8 @@ fn score(test: &Runs, predicted: &Array3<f64>, long: &Array3<f64>) -> Score {
 fn rollouts(m: &Trained, test: &Runs, steps: usize) -> Result<Vec<Array3<f64>>, String> {
     Ok(vec![
         baseline_rollout(&m.baseline, test, steps)?,
-        gns_rollout(&m.gns, test, steps)?,
+        exact_rollout(&m.exact, test, steps)?,
+        gns_rollout(&m.gns, &m.recipe, test, steps)?,
         graph_rollout(&m.hgn, &HGN_LOSS, test, steps)?,
         graph_rollout(&m.vign, &VIGN_LOSS, test, steps)?,
     ])
@@ -488,17 +604,19 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let mut scores: Vec<Vec<Vec<Score>>> = vec![vec![Vec::new(); TEST_SIZES.len()]; MODELS.len()];
     let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); MODELS.len()];
     let mut plots = Vec::new();
+    let mut gns_validation = Vec::new();
     for seed in 0..seeds {
         let train_runs: Vec<Runs> = TRAIN_SIZES
             .iter()
             .map(|&n| simulate(n, TRAIN_RUNS, TRAIN_SAMPLES, 1000 * seed + n as u64))
             .collect::<Result<_, _>>()?;
         let (models, took) = train_all(&train_runs, steps, seed)?;
+        gns_validation.push(models.gns_validation);
         for (s, t) in seconds.iter_mut().zip(took) {
             s.push(t);
         }
         for (ti, &n) in TEST_SIZES.iter().enumerate() {
-            let test = simulate(n, TEST_RUNS, ENERGY_HORIZON + 1, 1000 * seed + 500 + n as u64)?;
+            let test = simulate(n, TEST_RUNS, HISTORY + ENERGY_HORIZON + 1, 1000 * seed + 500 + n as u64)?;
             let long = rollouts(&models, &test, ENERGY_HORIZON)?;
             for (mi, path) in long.iter().enumerate() {
                 let s = score(&test, path, path);
@@ -514,15 +632,12 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             }
         }
     }
-    write_report(
-        args,
-        &scores,
-        &seconds,
-        steps,
-        seeds,
-        started.elapsed().as_secs_f64(),
-        &plots,
-    )
+    let study = Study {
+        scores,
+        seconds,
+        gns_validation,
+    };
+    write_report(args, &study, steps, seeds, started.elapsed().as_secs_f64(), &plots)
 }
 
 fn plot_energy(args: &ReproduceArgs, test: &Runs, long: &[Array3<f64>]) -> Result<Vec<std::path::PathBuf>, String> {
@@ -562,11 +677,11 @@ fn plot_chain(args: &ReproduceArgs, test: &Runs, long: &[Array3<f64>]) -> Result
     let shape = |row: ndarray::ArrayView1<'_, f64>| -> Vec<(f64, f64)> {
         (0..n).map(|i| (row[i * D], row[i * D + 1])).collect()
     };
-    let mut curves = vec![shape(test.states.slice(ndarray::s![0, ROLLOUT, ..]))];
+    let mut curves = vec![shape(test.states.slice(ndarray::s![0, HISTORY + ROLLOUT, ..]))];
     for path in long {
         curves.push(shape(path.slice(ndarray::s![0, ROLLOUT, ..])));
     }
-    let labels = ["ground truth", MODELS[0], MODELS[1], MODELS[2], MODELS[3]];
+    let labels: Vec<&str> = std::iter::once("ground truth").chain(MODELS).collect();
     let series: Vec<Series<'_>> = curves
         .iter()
         .zip(labels)
@@ -588,15 +703,25 @@ fn plot_chain(args: &ReproduceArgs, test: &Runs, long: &[Array3<f64>]) -> Result
     Ok(out)
 }
 
+/// What the seeds measured.
+struct Study {
+    /// `[model][test size]`, one score per seed.
+    scores: Vec<Vec<Vec<Score>>>,
+    /// Training seconds `[model]`, one per seed.
+    seconds: Vec<Vec<f64>>,
+    /// GNS's one-step validation MSE per seed.
+    gns_validation: Vec<f64>,
+}
+
 fn write_report(
     args: &ReproduceArgs,
-    scores: &[Vec<Vec<Score>>],
-    seconds: &[Vec<f64>],
+    study: &Study,
     steps: usize,
     seeds: u64,
     elapsed: f64,
     plots: &[std::path::PathBuf],
 ) -> Result<(), String> {
+    let (scores, seconds) = (&study.scores, &study.seconds);
     let p = protocol(2, 2);
     let mut r = String::new();
     writeln!(
@@ -622,7 +747,8 @@ fn write_report(
     .ok();
     writeln!(
         r,
-        "**Models.** *MLP baseline*: a 256-256 tanh MLP from the whole state, padded to 9 masses with zeros, to its time derivative (the HNN paper's baseline), trained on exact accelerations; the one model that sees absolute positions and a fixed size. *Encode-process-decode* (GNS, Sanchez-Gonzalez et al. 2020): node features the velocities, edge features the displacement and distance, latent 64, 2 residual LayerNorm message-passing steps, predicting accelerations (trained on exact accelerations). Both are integrated by RK4 with {SUBSTEPS} steps per observation, q̇ = p given. *HGN* (Sanchez-Gonzalez et al. 2019): learned per-particle T(p) and pair V(q_s − q_r), 64-64 softplus MLPs, trained through one RK4 observation step ({SUBSTEPS} substeps) and rolled out by the same RK4. *VIGN* (Desai et al. 2020): known kinetic energy |p|²/2, learned pair V, trained through velocity Verlet on windows of 4 observations ({SUBSTEPS} substeps each) and rolled out by it. HGN and VIGN see only positions and momenta, never accelerations.\n"
+        "**Models.** *MLP baseline*: a 256-256 tanh MLP from the whole state, padded to 9 masses with zeros, to its time derivative (the HNN paper's baseline), trained on exact accelerations; the one model that sees absolute positions and a fixed size. *Encode-process-decode (exact accelerations)*: GNS's architecture (Sanchez-Gonzalez et al. 2020; latent 64, 2 residual LayerNorm message-passing steps), node features the velocities, edge features the displacement and distance, trained on the simulator's exact accelerations. These two are integrated by RK4 with {SUBSTEPS} steps per observation, q̇ = p given. *GNS recipe (positions only)*: the same network trained as GNS is (`liouville_graph::gns`): the last {HISTORY} finite-difference velocities as node inputs, displacement edges, normalised finite-difference accelerations as targets, random-walk noise σ = {GNS_NOISE:e} on the last input velocity (the per-observation velocities have σ ≈ 0.04), rolled out by its semi-implicit Euler update; its velocities are central differences of its positions. Its one-step validation MSE of normalised accelerations, per seed: {gns_validation}. *HGN* (Sanchez-Gonzalez et al. 2019): learned per-particle T(p) and pair V(q_s − q_r), 64-64 softplus MLPs, trained through one RK4 observation step ({SUBSTEPS} substeps) and rolled out by the same RK4. *VIGN* (Desai et al. 2020): known kinetic energy |p|²/2, learned pair V, trained through velocity Verlet on windows of 4 observations ({SUBSTEPS} substeps each) and rolled out by it. HGN and VIGN see only positions and momenta, never accelerations. Every rollout starts from the true state at observation {HISTORY} (GNS gets the true observations before it as its history).\n",
+        gns_validation = study.gns_validation.iter().map(|v| format!("{v:.2e}")).collect::<Vec<_>>().join(", ")
     )
     .ok();
     for (ti, &n) in TEST_SIZES.iter().enumerate() {
@@ -659,10 +785,10 @@ fn write_report(
         let v: Vec<f64> = scores[mi][nine].iter().map(f).collect();
         super::mean_se(&v).0
     };
-    let (hgn_pos, mlp_pos) = (mean(2, |s| s.position_mse), mean(0, |s| s.position_mse));
-    let drift: Vec<f64> = scores[2][nine].iter().map(|s| s.energy_drift).collect();
+    let (hgn_pos, mlp_pos) = (mean(HGN, |s| s.position_mse), mean(0, |s| s.position_mse));
+    let drift: Vec<f64> = scores[HGN][nine].iter().map(|s| s.energy_drift).collect();
     let worst = drift.iter().copied().fold(0.0, f64::max);
-    let short: Vec<f64> = scores[2][nine].iter().map(|s| s.short_drift).collect();
+    let short: Vec<f64> = scores[HGN][nine].iter().map(|s| s.short_drift).collect();
     let short_worst = short.iter().copied().fold(0.0, f64::max);
     writeln!(
         r,
@@ -678,7 +804,7 @@ fn write_report(
     .ok();
     writeln!(
         r,
-        "Training time per model (seconds, median over seeds, this machine's 2 cores): {}.\n",
+        "Training time per model (seconds, median over seeds, wall clock on this machine's 2 cores): {}.\n",
         MODELS
             .iter()
             .zip(seconds)
