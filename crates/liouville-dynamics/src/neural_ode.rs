@@ -552,16 +552,7 @@ impl LeapfrogOde {
     /// v_θ and a_θ as tanh MLPs `[dof] → hidden → [dof]`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        LeapfrogLoss::checked(dim, interval, substeps)?;
-        on_default_device(
-            &LeapfrogConfig {
-                dim,
-                hidden: hidden.to_vec(),
-                interval,
-                substeps,
-            },
-            seed,
-        )
+        LeapfrogConfig::host_model(dim, hidden, interval, substeps, seed)
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].

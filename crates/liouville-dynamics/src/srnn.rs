@@ -146,6 +146,29 @@ impl LeapfrogConfig {
     }
 }
 
+impl LeapfrogConfig {
+    /// A leapfrog-trained model of kind `M` on the host device: the settings checked (even
+    /// `dim`, positive interval and substeps), then `M::from_config`.
+    pub(crate) fn host_model<M: Configured<f32, HostDevice, Config = LeapfrogConfig>>(
+        dim: usize,
+        hidden: &[usize],
+        interval: f64,
+        substeps: usize,
+        seed: u64,
+    ) -> Result<M, DynamicsError> {
+        LeapfrogLoss::checked(dim, interval, substeps)?;
+        on_default_device(
+            &LeapfrogConfig {
+                dim,
+                hidden: hidden.to_vec(),
+                interval,
+                substeps,
+            },
+            seed,
+        )
+    }
+}
+
 /// Columns `[from, from + width)` of `x` through a constant selector, on the thread.
 fn columns_of<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
@@ -236,16 +259,7 @@ impl Srnn {
     /// T_θ and V_θ as tanh MLPs `[dof] → hidden → 1`; observations `interval` apart,
     /// `substeps` leapfrog steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        LeapfrogLoss::checked(dim, interval, substeps)?;
-        on_default_device(
-            &LeapfrogConfig {
-                dim,
-                hidden: hidden.to_vec(),
-                interval,
-                substeps,
-            },
-            seed,
-        )
+        LeapfrogConfig::host_model(dim, hidden, interval, substeps, seed)
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].

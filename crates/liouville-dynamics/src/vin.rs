@@ -31,7 +31,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::DynamicsError;
 use crate::arrays::{check_columns, tensor};
-use crate::models::{DynamicsModel, load_default, on_default_device};
+use crate::models::{DynamicsModel, load_default};
 use crate::srnn::{LeapfrogConfig, LeapfrogLoss, PartitionedField};
 
 /// A variational integrator network: V_θ(q) (tanh MLP `[d] → hidden → 1`) and log-masses s.
@@ -109,16 +109,7 @@ impl Vin {
     /// V_θ as a tanh MLP `[dof] → hidden → 1`, unit masses to start; observations `interval`
     /// apart, `substeps` velocity-Verlet steps between them.
     pub fn new(dim: usize, hidden: &[usize], interval: f64, substeps: usize, seed: u64) -> Result<Self, DynamicsError> {
-        LeapfrogLoss::checked(dim, interval, substeps)?;
-        on_default_device(
-            &LeapfrogConfig {
-                dim,
-                hidden: hidden.to_vec(),
-                interval,
-                substeps,
-            },
-            seed,
-        )
+        LeapfrogConfig::host_model(dim, hidden, interval, substeps, seed)
     }
 
     /// Loads a checkpoint written by [`DynamicsModel::save`].

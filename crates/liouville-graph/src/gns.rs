@@ -155,29 +155,7 @@ impl GnsRecipe {
                 }
             }
         }
-        let mut edges = Vec::with_capacity(topology.edges() * (d + 1));
-        for (&s, &r) in topology.senders().iter().zip(topology.receivers()) {
-            let delta: Vec<f64> = (0..d)
-                .map(|j| (last[s * d + j] - last[r * d + j]) / self.length_scale)
-                .collect();
-            let length = delta.iter().map(|v| v * v).sum::<f64>().sqrt();
-            edges.extend(delta);
-            edges.push(length);
-        }
-        GraphBatch::new(
-            nodes,
-            edges,
-            Vec::new(),
-            topology.senders().to_vec(),
-            topology.receivers().to_vec(),
-            vec![n],
-            vec![topology.edges()],
-            Widths {
-                node: c * d,
-                edge: d + 1,
-                global: 0,
-            },
-        )
+        displacement_graph(topology, nodes, c * d, last, d, self.length_scale)
     }
 
     /// Every window of every trajectory as a training example, with random-walk noise (stream k
@@ -283,6 +261,43 @@ impl GnsRecipe {
         }
         Ok(out)
     }
+}
+
+/// A graph of `topology` with node features `nodes` (`node_width` per particle) and, on every
+/// edge (s, r), the displacement (x_s − x_r)/R and its length from `positions` (N·d): GNS's
+/// edge features, translation invariant.
+pub fn displacement_graph(
+    topology: &Topology,
+    nodes: Vec<f64>,
+    node_width: usize,
+    positions: &[f64],
+    dim: usize,
+    length_scale: f64,
+) -> Result<GraphBatch, GraphError> {
+    let d = dim;
+    let mut edges = Vec::with_capacity(topology.edges() * (d + 1));
+    for (&s, &r) in topology.senders().iter().zip(topology.receivers()) {
+        let delta: Vec<f64> = (0..d)
+            .map(|j| (positions[s * d + j] - positions[r * d + j]) / length_scale)
+            .collect();
+        let length = delta.iter().map(|v| v * v).sum::<f64>().sqrt();
+        edges.extend(delta);
+        edges.push(length);
+    }
+    GraphBatch::new(
+        nodes,
+        edges,
+        Vec::new(),
+        topology.senders().to_vec(),
+        topology.receivers().to_vec(),
+        vec![topology.particles()],
+        vec![topology.edges()],
+        Widths {
+            node: node_width,
+            edge: d + 1,
+            global: 0,
+        },
+    )
 }
 
 /// Row width N·d of a trajectory with at least `min_samples` finite rows, or a typed error.

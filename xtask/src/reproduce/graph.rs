@@ -11,16 +11,16 @@ use super::{ReproduceArgs, plots_line};
 use crate::stats::median;
 use liouville::plot::{Series, line_chart, log_y_chart};
 use liouville_dynamics::models::{Baseline, DynamicsModel};
+use liouville_graph::GraphBatch;
 use liouville_graph::blocks::Aggregation;
 use liouville_graph::data::{DeviceGraphs, GraphSet};
-use liouville_graph::gns::{GnsRecipe, PositionTrajectory};
+use liouville_graph::gns::{GnsRecipe, PositionTrajectory, displacement_graph};
 use liouville_graph::hamiltonian::HamiltonianGraph;
 use liouville_graph::models::{EncodeProcessDecode, EncodeProcessDecodeConfig, NodeModel, NodeRegression};
 use liouville_graph::neighbourhoods::chain_graph;
 use liouville_graph::particles::{ParticleTrajectory, node_rows, particle_graph, particle_windows, state_row};
 use liouville_graph::potential::Topology;
 use liouville_graph::separable::{GraphDynamics, GraphStepLoss, StepMethod, Vign, rollout};
-use liouville_graph::{GraphBatch, Widths};
 use liouville_integrate::explicit::{ExplicitMethod, ExplicitRk};
 use liouville_integrate::{FixedGrid, FnField, SeparableHamiltonian, energies, fixed};
 use liouville_sim::systems::springs::{ChainRun, Spring, SpringNetwork};
@@ -165,29 +165,7 @@ fn baseline_examples(train: &[Runs]) -> Result<Examples, String> {
 /// relative displacement q_s − q_r and its length; no absolute positions (translation invariance).
 fn exact_graph(t: &Topology, row: &[f64]) -> Result<GraphBatch, String> {
     let n = t.particles();
-    let nodes: Vec<f64> = row[n * D..2 * n * D].to_vec();
-    let mut edges = Vec::with_capacity(t.edges() * (D + 1));
-    for (&s, &r) in t.senders().iter().zip(t.receivers()) {
-        let delta: Vec<f64> = (0..D).map(|c| row[s * D + c] - row[r * D + c]).collect();
-        let length = delta.iter().map(|v| v * v).sum::<f64>().sqrt();
-        edges.extend(delta);
-        edges.push(length);
-    }
-    GraphBatch::new(
-        nodes,
-        edges,
-        Vec::new(),
-        t.senders().to_vec(),
-        t.receivers().to_vec(),
-        vec![n],
-        vec![t.edges()],
-        Widths {
-            node: D,
-            edge: D + 1,
-            global: 0,
-        },
-    )
-    .map_err(|e| e.to_string())
+    displacement_graph(t, row[n * D..2 * n * D].to_vec(), D, &row[..n * D], D, 1.0).map_err(|e| e.to_string())
 }
 
 fn exact_set(train: &[Runs]) -> Result<GraphSet, String> {
