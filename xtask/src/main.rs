@@ -44,6 +44,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Training steps reuse their freed buffers instead of page-faulting fresh ones each step.
+    liouville_tensor::host_memory::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args).map_err(|e| e.to_string()),

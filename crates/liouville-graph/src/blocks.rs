@@ -9,8 +9,9 @@
 //! it). Which inputs each update sees is configurable, which gives the block's special cases:
 //! an Interaction Network (no globals), a Relation Network or Deep Sets (no edge inputs to the
 //! nodes), a graph-independent block (no messages). With `layer_norm`, every φ's output is layer-
-//! normalised (Ba et al. 2016), as in GNS's processor (Sanchez-Gonzalez et al. 2020). Concatenations are sums of products with
-//! constant placement matrices (`liouville_tensor::columns::place`): differentiable, on any device.
+//! normalised (Ba et al. 2016), as in GNS's processor (Sanchez-Gonzalez et al. 2020). Concatenations are
+//! `liouville_tensor::columns::concat`: one host copy each way on the CPU, sums of products with
+//! constant placement matrices elsewhere; differentiable on any device.
 
 use liouville_tensor::columns;
 use liouville_tensor::dfdx::prelude::*;
@@ -117,26 +118,12 @@ pub struct GnBlock<E: Real, D: Device<E>> {
     norms: Option<[LayerNorm<E, D>; 3]>,
 }
 
-/// [parts…] concatenated along columns by placement matrices, on the thread.
+/// [parts…] side by side along columns, on the thread ([`columns::concat`]).
 pub(crate) fn concat<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
     tp: &mut Threaded<T>,
     parts: &[&Matrix<E, D>],
 ) -> Matrix<E, D> {
-    let total: usize = parts.iter().map(|p| p.shape().1).sum();
-    let mut offset = 0;
-    let mut acc: Option<Matrix<E, D>> = None;
-    for p in parts {
-        let w = p.shape().1;
-        let place = columns::place(p.device(), w, total, offset);
-        offset += w;
-        let part: &Matrix<E, D> = p;
-        let term = tp.step(|t| part.clone().put_tape(t).matmul(place.retaped::<T>()));
-        acc = Some(match acc {
-            None => term,
-            Some(a) => tp.step(|t| a.put_tape(t) + term.retaped::<T>()),
-        });
-    }
-    acc.expect("at least one part")
+    columns::concat(tp, parts)
 }
 
 /// Rows `index` of `x` (`x[index[k]]` for every k), on the thread.

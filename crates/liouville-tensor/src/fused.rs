@@ -8,7 +8,7 @@
 //! pass and allocation (and dfdx's CPU transcendental functions are scalar libm). Here it is one
 //! pass forward and one back, on [`crate::vector_math`]'s vectorised kernels.
 //!
-//! The fused path runs on dfdx's `Cpu` for tanh, sigmoid and softplus (σ', σ'', σ''' from one kept
+//! The fused path runs on dfdx's `Cpu` for tanh, sigmoid, softplus and ReLU (σ', σ'', σ''' from one kept
 //! array, see [`crate::vector_math`]); every other device and activation takes the composed path,
 //! which is also the reference the tests compare against (`tests/fused.rs`: values, input
 //! derivatives and parameter gradients agree to round-off in f32 and f64; the finite-difference
@@ -85,8 +85,15 @@ fn fusable(activation: Activation) -> Option<FusedActivation> {
         Activation::Tanh => Some(FusedActivation::Tanh),
         Activation::Sigmoid => Some(FusedActivation::Sigmoid),
         Activation::Softplus => Some(FusedActivation::Softplus),
+        Activation::Relu => Some(FusedActivation::Relu),
         _ => None,
     }
+}
+
+/// Whether host kernels (this module's, the segment sums') run: on dfdx's `Cpu`, outside
+/// [`composed`].
+pub(crate) fn host_kernels<E: Real, D: Device<E>>() -> bool {
+    on_host::<E, D>() && !COMPOSED.get()
 }
 
 /// Whether [`dense`] takes the fused path for this device and activation.
@@ -123,6 +130,24 @@ pub fn dense<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         slope: slope.filter(|_| needs.slope),
         curvature,
     }
+}
+
+/// An output layer without an activation: input·W + b, recorded on `tp`'s tape; the bias add and
+/// its backward (the column sums of the upstream gradient) as one host pass each where
+/// [`host_kernels`] holds, dfdx's broadcast add otherwise (whose backward reduces through
+/// dfdx's generic strided kernel).
+pub fn affine<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    input: &Matrix<E, D>,
+    weight: &Matrix<E, D>,
+    bias: &Vector<E, D>,
+) -> Matrix<E, D> {
+    let z = tp.step(|t| input.clone().put_tape(t).matmul(weight.retaped::<T>()));
+    if host_kernels::<E, D>() {
+        return fused(tp, z, bias, FusedActivation::Identity, Needs::default()).value;
+    }
+    let shape = *z.shape();
+    tp.step(|t| z.put_tape(t) + bias.retaped::<T>().broadcast_like::<_, Axis<0>>(&shape))
 }
 
 fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
@@ -171,11 +196,11 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
                 grads.try_alloc_for(t)?;
             }
             // Taken out and put back, so that one gradient is borrowed mutably at a time.
-            let g_value = take(grads, value);
-            let g_slope = slope.as_ref().map(|s| take(grads, s));
-            let g_curvature = curvature.as_ref().map(|c| take(grads, c));
-            let mut g_bias = take(grads, &bias);
-            let mut g_pre = take(grads, &z);
+            let g_value = take_host(grads, value);
+            let g_slope = slope.as_ref().map(|s| take_host(grads, s));
+            let g_curvature = curvature.as_ref().map(|c| take_host(grads, c));
+            let mut g_bias = take_host(grads, &bias);
+            let mut g_pre = take_host(grads, &z);
             E::layer_backward(
                 kind,
                 &basis,
@@ -185,14 +210,14 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
                 &mut g_pre,
                 &mut g_bias,
             );
-            put(grads, &z, g_pre);
-            put(grads, &bias, g_bias);
-            put(grads, value, g_value);
+            put_host(grads, &z, g_pre);
+            put_host(grads, &bias, g_bias);
+            put_host(grads, value, g_value);
             if let (Some(s), Some(g)) = (slope, g_slope) {
-                put(grads, s, g);
+                put_host(grads, s, g);
             }
             if let (Some(c), Some(g)) = (curvature, g_curvature) {
-                put(grads, c, g);
+                put_host(grads, c, g);
             }
             Ok(())
         });
@@ -263,13 +288,13 @@ pub fn gate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
             grads.try_alloc_for(&out_id)?;
             grads.try_alloc_for(&s_id)?;
             grads.try_alloc_for(&g_tensor)?;
-            let g_out = take(grads, &out_id);
-            let mut g_g = take(grads, &g_tensor);
-            let mut g_s = take(grads, &s_id);
+            let g_out = take_host(grads, &out_id);
+            let mut g_g = take_host(grads, &g_tensor);
+            let mut g_s = take_host(grads, &s_id);
             E::gate_backward(&gv, shared, &sv, &g_out, &mut g_g, &mut g_s);
-            put(grads, &s_id, g_s);
-            put(grads, &g_tensor, g_g);
-            put(grads, &out_id, g_out);
+            put_host(grads, &s_id, g_s);
+            put_host(grads, &g_tensor, g_g);
+            put_host(grads, &out_id, g_out);
             Ok(())
         });
     }
@@ -278,13 +303,13 @@ pub fn gate<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
 
 /// The host gradient buffer of `t`, taken out (so that one is borrowed at a time); it must have
 /// been allocated.
-fn take<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>) -> Vec<E> {
+pub(crate) fn take_host<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>) -> Vec<E> {
     let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
     std::mem::take(buffer.expect("allocated host buffer"))
 }
 
 /// Puts a buffer [`take`] took back.
-fn put<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>, v: Vec<E>) {
+pub(crate) fn put_host<E: Real, D: Device<E>, S: Shape>(grads: &mut Gradients<E, D>, t: &Tensor<S, E, D>, v: Vec<E>) {
     let buffer = grads.get_or_alloc_mut(t).ok().and_then(host_vec_mut::<E, D>);
     *buffer.expect("allocated host buffer") = v;
 }

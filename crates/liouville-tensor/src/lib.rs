@@ -27,6 +27,7 @@ pub mod energy;
 mod error;
 pub mod fused;
 pub mod host;
+pub mod host_memory;
 pub mod host_product;
 pub mod losses;
 pub mod mlp;

@@ -250,11 +250,7 @@ impl<E: Real, D: Device<E>> Mlp<E, D> {
 
     /// zₗ = aWₗ + bₗ on the threaded tape.
     fn affine<T: Tape<E, D> + Merge<T>>(&self, tp: &mut Threaded<T>, a: &Matrix<E, D>, l: usize) -> Matrix<E, D> {
-        let shape = (a.shape().0, self.widths[l + 1]);
-        tp.step(|t| {
-            a.clone().put_tape(t).matmul(self.weights[l].retaped::<T>())
-                + self.biases[l].retaped::<T>().broadcast_like::<_, Axis<0>>(&shape)
-        })
+        crate::fused::affine(tp, a, &self.weights[l], &self.biases[l])
     }
 
     /// Hidden layer `l`: σ(a·Wₗ + bₗ) and the derivatives `needs` asks for; fused where

@@ -107,7 +107,10 @@ where
     let energy = Mlp::<E, Cpu>::new(&dev, &energy_widths, act, Init::TorchOrthogonal, seed).unwrap();
     let plain = Mlp::<E, Cpu>::new(&dev, &plain_widths, act, Init::TorchOrthogonal, seed ^ 1).unwrap();
     let batch = 5;
-    let fusable = matches!(act, Activation::Tanh | Activation::Sigmoid | Activation::Softplus);
+    let fusable = matches!(
+        act,
+        Activation::Tanh | Activation::Sigmoid | Activation::Softplus | Activation::Relu
+    );
     prop_assert_eq!(is_fused::<E, Cpu>(act), fusable);
     let fused = outputs(&energy, &plain, values, batch);
     let reference = composed(|| {
@@ -156,6 +159,7 @@ fn strategy() -> impl Strategy<Value = (Vec<usize>, Activation, u64, Vec<f64>)> 
             Just(Activation::Tanh),
             Just(Activation::Softplus),
             Just(Activation::Sigmoid),
+            Just(Activation::Relu),
             Just(Activation::Sin)
         ],
         any::<u64>(),

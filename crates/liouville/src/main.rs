@@ -103,6 +103,8 @@ fn run_integrators(cfg: KeplerShowcase, out: &std::path::Path, quiet: bool) -> R
 }
 
 fn main() -> ExitCode {
+    // Training steps reuse their freed buffers instead of page-faulting fresh ones each step.
+    liouville_tensor::host_memory::keep_freed_memory();
     let cli = Cli::parse();
     let progress = !cli.quiet;
     let result = match cli.command {

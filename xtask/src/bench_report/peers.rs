@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// The scripts run in every round, in this order.
-pub const SCRIPTS: [&str; 7] = [
+pub const SCRIPTS: [&str; 8] = [
     "scipy_integrate.py",
     "numpy_sim.py",
     "torch_hnn.py",
@@ -15,6 +15,7 @@ pub const SCRIPTS: [&str; 7] = [
     "torch_flows.py",
     "torch_rbm.py",
     "torch_gan.py",
+    "torch_graph.py",
 ];
 
 /// One timed row of a peer script.

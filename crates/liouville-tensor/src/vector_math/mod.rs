@@ -13,6 +13,11 @@
 //! | tanh | tanh p | 1 − β² | −2βσ' | −2σ'(1 − 3β²) |
 //! | sigmoid | sigmoid p | β(1 − β) | σ'(1 − 2β) | σ'((1 − 2β)² − 2σ') |
 //! | softplus | sigmoid p | β | β(1 − β) | σ''(1 − 2β) |
+//! | ReLU | H(p) (1 for p > 0, else 0) | β | 0 | 0 |
+//! | identity (an output layer's affine map) | 1 | 1 | 0 | 0 |
+//!
+//! ReLU's σ'' is a Dirac mass at 0, 0 almost everywhere, as dfdx's composed ReLU has it; a NaN
+//! pre-activation stays NaN (dfdx's `max(x, 0)` would turn it into 0 and hide bad data).
 //!
 //! Accuracy against the `libm` crate (a port of musl), over the whole range, is what the tests
 //! below assert: tanh within 2 ulp (f32) and 3 ulp (f64), sigmoid and softplus within the bounds
@@ -31,6 +36,10 @@ pub enum FusedActivation {
     Sigmoid,
     /// ln(1 + e^p).
     Softplus,
+    /// max(p, 0).
+    Relu,
+    /// p (the bias add of a layer without an activation).
+    Identity,
 }
 
 /// Element-wise kernels on host slices, for f32 and f64.
@@ -97,6 +106,8 @@ fn derivatives<F: Scalar>(kind: FusedActivation, b: F) -> (F, F, F) {
         FusedActivation::Tanh => tanh_derivatives(b),
         FusedActivation::Sigmoid => sigmoid_derivatives(b),
         FusedActivation::Softplus => softplus_derivatives(b),
+        FusedActivation::Relu => (b, F::zero(), F::zero()),
+        FusedActivation::Identity => (F::of(1.0), F::zero(), F::zero()),
     }
 }
 
@@ -131,6 +142,13 @@ fn activate<F: Scalar>(kind: FusedActivation, p: F) -> (F, F) {
             let softplus = if p.is_nan() { p } else { positive + F::ln_1p_unit(e) };
             (softplus, s)
         }
+        FusedActivation::Relu => {
+            let on = p > F::zero();
+            // p ≤ 0 gives 0, but a NaN (for which both comparisons fail) stays NaN.
+            let value = if on || p.is_nan() { p } else { F::zero() };
+            (value, if on { F::of(1.0) } else { F::zero() })
+        }
+        FusedActivation::Identity => (p, F::of(1.0)),
     }
 }
 
@@ -145,6 +163,30 @@ trait Kind {
 struct TanhKind;
 struct SigmoidKind;
 struct SoftplusKind;
+struct ReluKind;
+struct IdentityKind;
+
+impl Kind for ReluKind {
+    #[inline(always)]
+    fn activate<F: Scalar>(p: F) -> (F, F) {
+        activate(FusedActivation::Relu, p)
+    }
+    #[inline(always)]
+    fn derivatives<F: Scalar>(b: F) -> (F, F, F) {
+        (b, F::zero(), F::zero())
+    }
+}
+
+impl Kind for IdentityKind {
+    #[inline(always)]
+    fn activate<F: Scalar>(p: F) -> (F, F) {
+        (p, F::of(1.0))
+    }
+    #[inline(always)]
+    fn derivatives<F: Scalar>(_: F) -> (F, F, F) {
+        (F::of(1.0), F::zero(), F::zero())
+    }
+}
 
 impl Kind for TanhKind {
     #[inline(always)]
@@ -192,6 +234,8 @@ fn activate_body<F: Scalar>(kind: FusedActivation, pre: &[F], value: &mut [F], b
         FusedActivation::Tanh => activate_each::<F, TanhKind>(pre, value, basis),
         FusedActivation::Sigmoid => activate_each::<F, SigmoidKind>(pre, value, basis),
         FusedActivation::Softplus => activate_each::<F, SoftplusKind>(pre, value, basis),
+        FusedActivation::Relu => activate_each::<F, ReluKind>(pre, value, basis),
+        FusedActivation::Identity => activate_each::<F, IdentityKind>(pre, value, basis),
     }
 }
 
@@ -250,6 +294,8 @@ fn backward_body<F: Scalar>(kind: FusedActivation, b: Backward<'_, F>) {
         FusedActivation::Tanh => terms::<F, TanhKind>(b),
         FusedActivation::Sigmoid => terms::<F, SigmoidKind>(b),
         FusedActivation::Softplus => terms::<F, SoftplusKind>(b),
+        FusedActivation::Relu => terms::<F, ReluKind>(b),
+        FusedActivation::Identity => terms::<F, IdentityKind>(b),
     }
 }
 
@@ -570,8 +616,15 @@ mod tests {
             FusedActivation::Tanh,
             FusedActivation::Sigmoid,
             FusedActivation::Softplus,
+            FusedActivation::Relu,
+            FusedActivation::Identity,
         ] {
-            for &p in &[-3.0f64, -0.7, 0.0, 0.3, 1.9] {
+            // ReLU's kink at 0 is left out: its derivatives hold almost everywhere.
+            let points: &[f64] = match kind {
+                FusedActivation::Relu => &[-3.0, -0.7, 0.3, 1.9],
+                _ => &[-3.0, -0.7, 0.0, 0.3, 1.9],
+            };
+            for &p in points {
                 let h = 1e-4;
                 let at = |x: f64| activate(kind, x);
                 let first = |x: f64| derivatives(kind, at(x).1).0;
@@ -585,6 +638,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn relu_keeps_nan_and_zeroes_the_negative_half() {
+        let pre = [f64::NAN, -2.0, -0.0, 0.0, 3.5, f64::INFINITY, f64::NEG_INFINITY];
+        let (mut v, mut b) = ([9.0; 7], [9.0; 7]);
+        f64::activate_into(FusedActivation::Relu, &pre, &mut v, &mut b);
+        assert!(v[0].is_nan() && b[0] == 0.0);
+        assert_eq!(&v[1..], &[0.0, 0.0, 0.0, 3.5, f64::INFINITY, 0.0]);
+        assert_eq!(&b[1..], &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
     }
 
     #[test]
