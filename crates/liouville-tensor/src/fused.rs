@@ -171,6 +171,9 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
             *p += bc;
         }
     }
+    if kind == FusedActivation::Identity && !needs.slope && !needs.curvature {
+        return biased(tp, z, bias, pre);
+    }
     let (mut value, mut basis) = (vec![E::default(); n], vec![E::default(); n]);
     E::activate_into(kind, &pre, &mut value, &mut basis);
     drop(pre);
@@ -226,6 +229,44 @@ fn fused<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
         value,
         slope,
         curvature,
+    }
+}
+
+/// z + b (`pre`, already summed on the host) as a tensor, with the backward ∂L/∂z += ∂L/∂y,
+/// ∂L/∂b += Σ_rows ∂L/∂y: an output layer needs no activation arrays.
+fn biased<E: Real, D: Device<E>, T: Tape<E, D> + Merge<T>>(
+    tp: &mut Threaded<T>,
+    z: Matrix<E, D>,
+    bias: &Vector<E, D>,
+    pre: Vec<E>,
+) -> Activated<E, D> {
+    let (rows, width) = *z.shape();
+    let value = z.device().tensor_from_vec(pre, (rows, width));
+    if T::OWNS_TAPE {
+        let (out, bias) = (value.clone(), bias.clone());
+        tp.add_backward_op(move |grads: &mut Gradients<E, D>| {
+            grads.try_alloc_for(&out)?;
+            grads.try_alloc_for(&z)?;
+            grads.try_alloc_for(&bias)?;
+            let g_out = take_host(grads, &out);
+            let mut g_z = take_host(grads, &z);
+            let mut g_b = take_host(grads, &bias);
+            for (g_row, o_row) in g_z.chunks_exact_mut(width.max(1)).zip(g_out.chunks_exact(width.max(1))) {
+                for ((g, b), &o) in g_row.iter_mut().zip(g_b.iter_mut()).zip(o_row) {
+                    *g += o;
+                    *b += o;
+                }
+            }
+            put_host(grads, &z, g_z);
+            put_host(grads, &bias, g_b);
+            put_host(grads, &out, g_out);
+            Ok(())
+        });
+    }
+    Activated {
+        value,
+        slope: None,
+        curvature: None,
     }
 }
 

@@ -100,7 +100,8 @@ fn simulate(n: usize, runs: usize, samples: usize, seed: u64) -> Result<Runs, St
     Ok(Runs { chain, states })
 }
 
-fn schedule(steps: usize, lr: f64, seed: u64) -> TrainConfig {
+/// Adam with a cosine schedule, batches of 32, a tenth held out (the graph studies' schedule).
+pub(super) fn schedule(steps: usize, lr: f64, seed: u64) -> TrainConfig {
     TrainConfig {
         steps,
         batch_size: 32,
@@ -233,7 +234,7 @@ fn windows(train: &[Runs], horizon: usize) -> Result<GraphSet, String> {
 
 /// GNS's architecture at this study's size: latent 64, two message-passing steps, accelerations
 /// out.
-fn processor(node_in: usize, edge_in: usize) -> EncodeProcessDecodeConfig {
+pub(super) fn processor(node_in: usize, edge_in: usize) -> EncodeProcessDecodeConfig {
     EncodeProcessDecodeConfig {
         node_in,
         edge_in,

@@ -8,6 +8,7 @@ mod generative;
 mod graph;
 mod hnn;
 mod lnn;
+mod nri;
 mod scinet;
 
 use std::path::PathBuf;
@@ -134,7 +135,7 @@ pub struct ReproduceArgs {
     /// `generative`: Monte Carlo training configurations per temperature.
     #[arg(long, default_value_t = 20_000)]
     rbm_samples: usize,
-    /// `graph`: Adam steps of each model.
+    /// `graph`, `nri`: Adam steps of each model.
     #[arg(long, default_value_t = 3000)]
     graph_steps: usize,
     /// Output folder for the report and plots.
@@ -156,6 +157,9 @@ enum Paper {
     Generative,
     /// Graph networks on spring chains (graph_nets' physics demo): MLP, GNS, HGN, VIGN.
     Graph,
+    /// NRI's springs (Kipf et al. 2018): GNS on the true and the complete graph against constant
+    /// velocity, on 5 balls and on 10.
+    Nri,
 }
 
 /// Runs the chosen reproduction.
@@ -167,6 +171,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         Paper::Boltzmann => boltzmann::run(args),
         Paper::Generative => generative::run(args),
         Paper::Graph => graph::run(args),
+        Paper::Nri => nri::run(args),
     }
 }
 
