@@ -371,7 +371,7 @@ mod random_chains {
         /// Any chain of the flow's layers — affine or spline couplings, each optionally after an
         /// ActNorm, a permutation and an LU map, with or without a learnable base, in 2 to 6
         /// dimensions — inverts to 1e-10 and its log-determinant is the finite-difference
-        /// Jacobian's to 1e-6.
+        /// Jacobian's to 1e-6 relative (1e-6 · (1 + |ln|det J||)).
         #[test]
         fn random_chains_invert_and_match_the_jacobian(
             dim in 2usize..=6,
@@ -410,7 +410,9 @@ mod random_chains {
                 prop_assert!((ld[r] + ild[r]).abs() < 1e-10);
                 let row = &host::values(&x)[r * dim..(r + 1) * dim];
                 let fd = log_abs_det_by_differences(map, row);
-                prop_assert!((fd - ld[r]).abs() < 1e-6, "row {r}: {} vs {fd}", ld[r]);
+                // Relative to the log-determinant's size: a strongly contracting chain (ln|det J| ≈
+                // −11.5 at seed 43) has finite differences good to a few parts in 10⁷.
+                prop_assert!((fd - ld[r]).abs() < 1e-6 * (1.0 + ld[r].abs()), "row {r}: {} vs {fd}", ld[r]);
             }
         }
     }
